@@ -1,0 +1,71 @@
+# btf2isf — build, test, benchmark.  `make`, `make check`, `make check SAN=1`, `make bench`.
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
+           -DBTF2ISF_VERSION='"$(VERSION)"' -MMD -MP
+LDLIBS  := -lbpf -lelf -lz -llzma -lzstd -llz4 -lbz2 -llzo2 -lsnappy -lxxhash \
+           -ljson-c -lcrypto -lpthread
+
+ifeq ($(SAN),1)
+BUILD   := build/san
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   := build/rel
+endif
+
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/symdb_data.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BIN       := $(BUILD)/btf2isf
+
+all: $(BIN) btf2isf
+
+# Convenience link at the top so the README commands stay short.
+btf2isf: $(BIN)
+	ln -sf $(BIN) $@
+
+$(BIN): $(BUILD)/main.o $(BUILD)/libb2i.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libb2i.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+# The symbol-type database is reviewed as text and compiled in.
+$(BUILD)/symdb_data.c: symdb/symdb.txt scripts/symdb2c.sh | $(BUILD)
+	sh scripts/symdb2c.sh $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/symdb_data.o: $(BUILD)/symdb_data.c
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libb2i.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libb2i.a $(LDLIBS)
+
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
+
+units: $(UNIT_BINS)
+
+check: all units
+	BTF2ISF=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) SAN=$(SAN) \
+	    bash tests/run
+
+bench: all
+	BTF2ISF=$(abspath $(BIN)) bash scripts/bench
+
+install: all
+	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/btf2isf
+	install -D -m 644 man/btf2isf.1 $(DESTDIR)$(PREFIX)/share/man/man1/btf2isf.1
+
+clean:
+	rm -rf build btf2isf
+
+.PHONY: all units check bench install clean
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

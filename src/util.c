@@ -1,0 +1,194 @@
+#include "util.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "btf2isf: out of memory allocating %zu bytes\n", n);
+	exit(1);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	return xrealloc(p, n * size);
+}
+
+char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->cap - b->len >= extra)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap - b->len < extra) {
+		if (cap > SIZE_MAX / 2)
+			oom(SIZE_MAX);
+		cap *= 2;
+	}
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+void buf_append(struct buf *b, const void *data, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Files that cannot be mapped (pipes, procfs/sysfs with st_size 0 or lying)
+ * are read into the heap instead. */
+static int read_whole_fd(int fd, const char *path, struct mapped_file *mf)
+{
+	struct buf b = { 0 };
+
+	for (;;) {
+		buf_reserve(&b, 1 << 16);
+		ssize_t r = read(fd, b.p + b.len, b.cap - b.len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			buf_free(&b);
+			return err_set("%s: read failed: %s", path, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		b.len += (size_t)r;
+	}
+	mf->data = b.p;
+	mf->size = b.len;
+	mf->heap = true;
+	return 0;
+}
+
+int map_file(const char *path, struct mapped_file *mf)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	memset(mf, 0, sizeof(*mf));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set("%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		ret = err_set("%s: cannot stat: %s", path, strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		ret = err_set("%s: is a directory", path);
+	} else if (S_ISREG(st.st_mode) && st.st_size > 0 &&
+		   strncmp(path, "/sys/", 5) != 0 && strncmp(path, "/proc/", 6) != 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			ret = read_whole_fd(fd, path, mf);
+		} else {
+			mf->data = p;
+			mf->size = (size_t)st.st_size;
+		}
+	} else {
+		ret = read_whole_fd(fd, path, mf);
+	}
+	close(fd);
+	return ret;
+}
+
+void unmap_file(struct mapped_file *mf)
+{
+	if (mf->heap)
+		free((void *)mf->data);
+	else if (mf->data && mf->size)
+		munmap((void *)mf->data, mf->size);
+	memset(mf, 0, sizeof(*mf));
+}
+
+void sha256_hex(const void *data, size_t n, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) || len != 32) {
+		fprintf(stderr, "btf2isf: SHA-256 failed\n");
+		exit(1);
+	}
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+char *base64_encode(const void *data, size_t n)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const uint8_t *s = data;
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		*o++ = tbl[v >> 18];
+		*o++ = tbl[(v >> 12) & 63];
+		*o++ = tbl[(v >> 6) & 63];
+		*o++ = tbl[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
+		*o++ = tbl[v >> 18];
+		*o++ = tbl[(v >> 12) & 63];
+		*o++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	*o = 0;
+	return out;
+}
+
+const char *path_basename(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}

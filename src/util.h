@@ -1,0 +1,66 @@
+/* Small helpers shared by every module: allocation, bounds-checked little-endian
+ * reads, growable byte buffers, read-only file mapping, SHA-256. */
+#ifndef B2I_UTIL_H
+#define B2I_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation failure is fatal: message + exit(1). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Unaligned little-endian loads.  Callers must have checked bounds. */
+static inline uint16_t rd_le16(const void *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t rd_le32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t rd_le64(const void *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* A borrowed, bounds-carrying view of bytes. */
+struct span {
+	const uint8_t *p;
+	size_t n;
+};
+
+/* True when [off, off+len) lies inside s (overflow-safe). */
+static inline bool span_has(struct span s, uint64_t off, uint64_t len)
+{
+	return off <= s.n && len <= s.n - off;
+}
+
+/* Growable byte buffer (owned). */
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+void buf_reserve(struct buf *b, size_t extra);
+void buf_append(struct buf *b, const void *data, size_t n);
+void buf_free(struct buf *b);
+
+/* Read-only private mapping of a whole file (or, for non-mappable inputs such
+ * as pipes and /sys files, a heap copy).  Empty files map to size 0. */
+struct mapped_file {
+	const uint8_t *data;
+	size_t size;
+	bool heap;
+};
+int map_file(const char *path, struct mapped_file *mf);
+void unmap_file(struct mapped_file *mf);
+
+/* Lower-case hex SHA-256 of data into out[65]. */
+void sha256_hex(const void *data, size_t n, char out[65]);
+
+/* Standard base64 with padding; returns an owned NUL-terminated string. */
+char *base64_encode(const void *data, size_t n);
+
+/* Last path component (borrowed pointer into path). */
+const char *path_basename(const char *path);
+
+#endif
