@@ -1,1 +1,201 @@
-int main(void) { return 0; }
+/* btf2isf: a Volatility3 profile (ISF JSON) from a kernel's own BTF, kallsyms
+ * and banner.  This file is the command line only. */
+#include "isf.h"
+#include "jsonw.h"
+#include "log.h"
+#include "profile.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+	"Usage: btf2isf [OPTIONS] INPUT            write the ISF of a kernel file to stdout\n"
+	"       btf2isf [OPTIONS] --live           the running kernel\n"
+	"       btf2isf [OPTIONS] --btf FILE --map FILE [--banner TEXT|@FILE]\n"
+	"\n"
+	"INPUT is recognised by content: a vmlinux ELF (with or without .symtab) or a\n"
+	"compressed vmlinuz/bzImage (gzip, xz, lzma, zstd, lz4, bzip2, lzo).\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output FILE     write FILE (.json, .json.xz or .json.gz) atomically\n"
+	"      --live            /sys/kernel/btf/vmlinux + /proc/kallsyms, un-slid\n"
+	"      --btf FILE        raw BTF (e.g. /sys/kernel/btf/vmlinux) or an ELF with .BTF\n"
+	"      --map FILE        System.map or /proc/kallsyms text (with --btf)\n"
+	"      --banner TEXT|@FILE  the exact 'Linux version ...' banner\n"
+	"      --symdb FILE      use FILE instead of the built-in symbol-type table\n"
+	"      --pretty          indent the JSON (as dwarf2json does)\n"
+	"  -v, --verbose         report what was found and used (on stderr)\n"
+	"  -q, --quiet           no warnings\n"
+	"  -V, --version         print the version and exit\n"
+	"  -h, --help            print this help and exit\n";
+
+struct cli {
+	struct profile_opts in;
+	const char *output;
+	bool pretty;
+	int verbosity;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int misuse(const char *what)
+{
+	fprintf(stderr, "btf2isf: %s\nTry 'btf2isf --help'.\n", what);
+	return EXIT_USAGE;
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+	enum { OPT_LIVE = 256, OPT_BTF, OPT_MAP, OPT_BANNER, OPT_SYMDB, OPT_PRETTY };
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "live", no_argument, NULL, OPT_LIVE },
+		{ "btf", required_argument, NULL, OPT_BTF },
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ "banner", required_argument, NULL, OPT_BANNER },
+		{ "symdb", required_argument, NULL, OPT_SYMDB },
+		{ "pretty", no_argument, NULL, OPT_PRETTY },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	c->verbosity = LOG_WARN;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":o:vqVh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': c->output = optarg; break;
+		case OPT_LIVE: c->in.live = true; break;
+		case OPT_BTF: c->in.btf_path = optarg; break;
+		case OPT_MAP: c->in.map_path = optarg; break;
+		case OPT_BANNER: c->in.banner_arg = optarg; break;
+		case OPT_SYMDB: c->in.symdb_path = optarg; break;
+		case OPT_PRETTY: c->pretty = true; break;
+		case 'v': c->verbosity++; break;
+		case 'q': c->verbosity = LOG_QUIET; break;
+		case 'V':
+			printf("btf2isf %s (ISF format 6.2.0)\n", BTF2ISF_VERSION);
+			return EXIT_OK;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case ':': {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "option '%s' needs an argument", argv[optind - 1]);
+			return misuse(msg);
+		}
+		default: {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "unknown option '%s'", argv[optind - 1]);
+			return misuse(msg);
+		}
+		}
+	}
+	if (optind < argc)
+		c->in.input = argv[optind++];
+	if (optind < argc)
+		return misuse("only one INPUT may be given");
+	int modes = (c->in.input != NULL) + c->in.live + (c->in.btf_path != NULL);
+	if (modes == 0)
+		return misuse("no input: give a kernel file, --live, or --btf FILE --map FILE");
+	if (modes > 1)
+		return misuse("INPUT, --live and --btf are alternatives: give one");
+	if (!!c->in.btf_path != !!c->in.map_path)
+		return misuse("--btf and --map go together");
+	return -1;
+}
+
+static void report(const struct profile *p, const struct isf_report *r, double t_build,
+		   double t_write)
+{
+	const struct isf_types_stats *s = isf_types_stats(p->types);
+
+	fprintf(stderr,
+		"input:        %s\n"
+		"BTF:          %zu bytes\n"
+		"types:        %u user types (%u typedef aliases, %u anonymous), %u enums, %u base types\n",
+		p->input_kind, p->btf_size, s->user_types, s->typedef_aliases, s->anonymous, s->enums,
+		s->base_types);
+	if (s->duplicate_names || s->unknown_kinds)
+		fprintf(stderr, "              %u duplicate names (one kept), %u unknown BTF kinds (as void)\n",
+			s->duplicate_names, s->unknown_kinds);
+	fprintf(stderr,
+		"symbols:      %zu from %s (%zu duplicate names, highest address kept)\n"
+		"typed:        %zu by BTF variables, %zu by symdb (%zu rows), %zu left void\n",
+		r->symbols, p->symbol_source, p->symbols.duplicates, r->typed_by_btf,
+		r->typed_by_symdb, symdb_rows(p->isf.symdb), r->void_typed);
+	if (r->symdb_missing_type)
+		fprintf(stderr, "              %zu symdb types absent from this BTF, e.g. %s\n",
+			r->symdb_missing_type, r->missing_example);
+	fprintf(stderr, "banner:       %.*s  [from %s]\n", (int)(p->banner.len > 2 ? p->banner.len - 2 : 0),
+		(const char *)p->banner.p, p->banner_source);
+	if (p->slide_known)
+		fprintf(stderr, "KASLR slide:  %#llx = %s\n", (unsigned long long)p->slide, p->slide_method);
+	else
+		fprintf(stderr, "KASLR slide:  none (addresses are link-time in the input)\n");
+	fprintf(stderr, "time:         %.3f s reading, %.3f s writing\n", t_build, t_write);
+}
+
+static int run(const struct cli *c)
+{
+	struct profile p;
+	struct isf_report r;
+	struct sink *out = NULL;
+	struct jsonw *w;
+	double t0 = now(), t1, t2;
+	int ret = EXIT_FAIL;
+
+	if (profile_build(&c->in, &p) < 0)
+		goto done;
+	t1 = now();
+	if (!(out = sink_open(c->output)))
+		goto done;
+	w = jsonw_new(out, c->pretty);
+	int werr = isf_write(&p.isf, w, &r);
+	if (jsonw_free(w) < 0 || werr < 0) {
+		sink_abort(out);
+		out = NULL;
+		goto done;
+	}
+	if (sink_close(out) < 0) {
+		out = NULL;
+		goto done;
+	}
+	out = NULL;
+	t2 = now();
+	if (c->verbosity >= LOG_INFO)
+		report(&p, &r, t1 - t0, t2 - t1);
+	ret = EXIT_OK;
+done:
+	if (ret != EXIT_OK)
+		fprintf(stderr, "btf2isf: %s\n", err_get());
+	sink_abort(out);
+	profile_free(&p);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	int ret = parse_args(argc, argv, &c);
+
+	if (ret >= 0)
+		return ret;
+	log_set_level(c.verbosity);
+	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is reported as an error */
+	return run(&c);
+}

@@ -1,0 +1,55 @@
+/* BTF → the type half of an ISF: base_types, user_types, enums, and type
+ * descriptors for symbols.
+ *
+ * Naming follows what Volatility3 expects of dwarf2json profiles:
+ *  - typedefs are transparent, except a typedef that directly names an
+ *    anonymous struct/union/enum: references through it use that (innermost)
+ *    typedef's name, e.g. atomic64_t, pgd_t, kernel_cap_t (>= 6.3);
+ *  - a typedef that directly names a struct/union is also listed in user_types
+ *    under its own name (as dwarf2json does), e.g. spinlock_t, gate_desc;
+ *  - other anonymous types are named unnamed_<16 hex digits of a hash of
+ *    their layout>, so identical input gives identical names;
+ *  - anonymous members are unnamed_field_<hex counter> with "anonymous": true;
+ *  - bitfields (both BTF encodings) get the byte holding their first bit as
+ *    offset and the bit position inside that byte.
+ */
+#ifndef B2I_ISFTYPES_H
+#define B2I_ISFTYPES_H
+
+#include "jsonw.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct btf;
+struct isf_types;
+
+struct isf_types_stats {
+	unsigned base_types, user_types, enums, typedef_aliases, anonymous;
+	unsigned duplicate_names;	/* same-name definitions; one kept */
+	unsigned unknown_kinds;		/* BTF kinds we do not know: emitted as void */
+};
+
+/* Build the ISF type model from a parsed BTF (borrowed; must outlive the
+ * result).  Returns NULL with err_set() on failure. */
+struct isf_types *isf_types_new(const struct btf *btf);
+void isf_types_free(struct isf_types *t);
+const struct isf_types_stats *isf_types_stats(const struct isf_types *t);
+
+/* Write the values of the three sections (each a JSON object, keys sorted). */
+void isf_types_write_base_types(const struct isf_types *t, struct jsonw *w);
+void isf_types_write_user_types(const struct isf_types *t, struct jsonw *w);
+void isf_types_write_enums(const struct isf_types *t, struct jsonw *w);
+
+/* Write the type descriptor of BTF type `id` (e.g. a VAR's type). */
+void isf_types_write_descriptor(const struct isf_types *t, struct jsonw *w, uint32_t id);
+
+/* Does the profile define this name?  kind is "struct"/"union" (user_types,
+ * either kind matches), "enum" or "base". */
+bool isf_types_has(const struct isf_types *t, const char *kind, const char *name);
+
+/* Per-CPU and other variables BTF types itself (VAR inside DATASEC): returns
+ * the BTF type id of variable `name`, or 0 when BTF does not describe it. */
+uint32_t isf_types_var_type(const struct isf_types *t, const char *name);
+
+#endif

@@ -1,0 +1,329 @@
+#include "profile.h"
+
+#include "banner.h"
+#include "kallsyms.h"
+#include "kimage.h"
+#include "live.h"
+#include "log.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* libbpf explains a rejected BTF only through its print callback: keep its
+ * last warning so our one error line can say why. */
+static char libbpf_last_warning[256];
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN) {
+		vsnprintf(libbpf_last_warning, sizeof(libbpf_last_warning), fmt, ap);
+		libbpf_last_warning[strcspn(libbpf_last_warning, "\n")] = 0;
+	}
+	return 0;
+}
+
+static const struct mapped_file *open_input(struct profile *p, const char *path)
+{
+	if (p->nfiles == (int)ARRAY_SIZE(p->files)) {
+		err_set("%s: too many input files", path);
+		return NULL;
+	}
+	if (map_file(path, &p->files[p->nfiles]) < 0)
+		return NULL;
+	return &p->files[p->nfiles++];
+}
+
+static void add_source(struct profile *p, const char *kind, const char *name, struct span bytes)
+{
+	struct isf_source *s = &p->isf.sources[p->isf.nsources++];
+
+	s->kind = kind;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	sha256_hex(bytes.p, bytes.n, s->sha256);
+}
+
+static bool is_raw_btf(struct span s)
+{
+	return s.n >= 24 && ((s.p[0] == 0x9f && s.p[1] == 0xeb) || (s.p[0] == 0xeb && s.p[1] == 0x9f));
+}
+
+static bool is_elf(struct span s) { return s.n >= 4 && !memcmp(s.p, "\x7f" "ELF", 4); }
+
+static int parse_btf(struct profile *p, struct span bytes, const char *what)
+{
+	if (bytes.n < 24 || bytes.n > UINT32_MAX)
+		return err_set("%s: %zu bytes is not a plausible BTF size", what, bytes.n);
+	libbpf_last_warning[0] = 0;
+	p->btf = btf__new(bytes.p, (uint32_t)bytes.n);
+	if (!p->btf)
+		return err_set("%s: BTF rejected by libbpf: %s", what,
+			       libbpf_last_warning[0] ? libbpf_last_warning : strerror(errno));
+	p->btf_size = bytes.n;
+	return 0;
+}
+
+/* ---- symbols ---- */
+
+static const char *layout_name(enum ksym_layout l)
+{
+	switch (l) {
+	case KSYM_LAYOUT_PRE_4_20: return "pre-4.20";
+	case KSYM_LAYOUT_4_20: return "4.20-6.1";
+	case KSYM_LAYOUT_6_2: return "6.2-6.3";
+	case KSYM_LAYOUT_6_4: return "6.4-6.19";
+	case KSYM_LAYOUT_7_0: return "7.0+";
+	}
+	return "?";
+}
+
+static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t va)
+{
+	struct kallsyms_table t;
+
+	if (kallsyms_carve(region, va, &t) < 0)
+		return err_prefix("kallsyms: ");
+	for (size_t i = 0; i < t.n; i++) {
+		const char *name = ksym_name(&t, &t.syms[i]);
+		symbols_add(&p->symbols, name, strlen(name), t.syms[i].addr, t.syms[i].type,
+			    t.syms[i].absolute);
+	}
+	snprintf(p->symbol_source, sizeof(p->symbol_source),
+		 "kallsyms (%zu entries, %s layout, encoding %c)", t.n, layout_name(t.layout),
+		 (char)t.enc);
+	kallsyms_free(&t);
+	return 0;
+}
+
+/* ---- banner ---- */
+
+static int banner_from_vmlinux(struct profile *p, const struct vmlinux *v)
+{
+	const struct symbol *sym = symbols_find(&p->symbols, "linux_banner");
+	struct span at;
+	size_t len;
+
+	if (!sym)
+		return err_set("linux_banner is not in the kernel's symbol table");
+	if (!vmlinux_bytes_at(v, sym->addr, &at) || !(len = banner_len(at)))
+		return err_set("linux_banner at %#llx does not hold a 'Linux version' string",
+			       (unsigned long long)sym->addr);
+	buf_append(&p->banner, at.p, len);
+	snprintf(p->banner_source, sizeof(p->banner_source), "linux_banner at %#llx",
+		 (unsigned long long)sym->addr);
+	return 0;
+}
+
+static int banner_from_option(struct profile *p, const char *arg)
+{
+	if (banner_from_arg(arg, &p->banner) < 0)
+		return -1;
+	snprintf(p->banner_source, sizeof(p->banner_source), "--banner");
+	return 0;
+}
+
+/* ---- input kinds ---- */
+
+/* A vmlinux ELF (given, or decompressed from a vmlinuz). */
+static int from_vmlinux(struct profile *p, struct span elf, const struct profile_opts *o)
+{
+	const struct vmlinux_section *btf_sec, *rodata;
+
+	if (vmlinux_open(elf, &p->vml) < 0)
+		return -1;
+	btf_sec = vmlinux_section(&p->vml, ".BTF");
+	if (!btf_sec || !btf_sec->bytes.n)
+		return err_set("no .BTF section: the kernel was built without CONFIG_DEBUG_INFO_BTF");
+	if (parse_btf(p, btf_sec->bytes, ".BTF section") < 0)
+		return -1;
+
+	if (vmlinux_read_symtab(&p->vml, &p->symbols) == 0 && p->symbols.n) {
+		snprintf(p->symbol_source, sizeof(p->symbol_source), ".symtab (%zu entries)",
+			 p->symbols.n);
+	} else {
+		/* Distribution kernels are stripped: kallsyms is the symbol table.
+		 * Its arrays live in .rodata; the 7.0+ encoding needs their VAs. */
+		rodata = vmlinux_section(&p->vml, ".rodata");
+		if (!rodata || !rodata->bytes.n)
+			return err_set("no .symtab and no .rodata section to find kallsyms in");
+		if (symbols_from_kallsyms(p, rodata->bytes, rodata->va) < 0)
+			return -1;
+	}
+	symbols_finish(&p->symbols);
+	if (o->banner_arg)
+		return banner_from_option(p, o->banner_arg);
+	return banner_from_vmlinux(p, &p->vml);
+}
+
+static int from_kernel_file(struct profile *p, const struct profile_opts *o)
+{
+	const struct mapped_file *mf = open_input(p, o->input);
+	struct span file;
+	const char *codec;
+
+	if (!mf)
+		return -1;
+	file = (struct span){ mf->data, mf->size };
+	if (!file.n)
+		return err_set("%s: empty file", o->input);
+	add_source(p, "symtab", path_basename(o->input), file);
+	if (is_elf(file)) {
+		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinux (ELF)");
+		return from_vmlinux(p, file, o) < 0 ? err_prefix("%s: ", o->input) : 0;
+	}
+	if (kimage_is_compressed_kernel(file)) {
+		if (kimage_extract_vmlinux(file, &p->decompressed, &codec) < 0)
+			return err_prefix("%s: ", o->input);
+		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinuz (%s, %zu bytes decompressed)",
+			 codec, p->decompressed.len);
+		struct span elf = { p->decompressed.p, p->decompressed.len };
+		return from_vmlinux(p, elf, o) < 0 ? err_prefix("%s: ", o->input) : 0;
+	}
+	if (is_raw_btf(file))
+		return err_set("%s: raw BTF holds types only: use --btf %s --map System.map",
+			       o->input, o->input);
+	return err_set("%s: not a kernel file: no ELF header, no bzImage header, no known compression magic",
+		       o->input);
+}
+
+/* --btf FILE --map FILE [--banner]: types and symbols from separate files. */
+static int from_btf_and_map(struct profile *p, const struct profile_opts *o)
+{
+	const struct mapped_file *bf = open_input(p, o->btf_path), *mf;
+	struct span btf;
+
+	if (!bf)
+		return -1;
+	btf = (struct span){ bf->data, bf->size };
+	if (is_elf(btf)) {
+		if (vmlinux_open(btf, &p->vml) < 0)
+			return err_prefix("%s: ", o->btf_path);
+		const struct vmlinux_section *s = vmlinux_section(&p->vml, ".BTF");
+		if (!s || !s->bytes.n)
+			return err_set("%s: ELF file without a .BTF section", o->btf_path);
+		btf = s->bytes;
+	} else if (!is_raw_btf(btf)) {
+		return err_set("%s: neither raw BTF (magic 0xeb9f) nor an ELF file with .BTF", o->btf_path);
+	}
+	if (parse_btf(p, btf, o->btf_path) < 0)
+		return -1;
+	snprintf(p->input_kind, sizeof(p->input_kind), "BTF (%s) + symbol map", path_basename(o->btf_path));
+
+	if (!(mf = open_input(p, o->map_path)))
+		return -1;
+	if (symbols_parse_map((struct span){ mf->data, mf->size }, o->map_path, &p->symbols) < 0)
+		return -1;
+	symbols_finish(&p->symbols);
+	snprintf(p->symbol_source, sizeof(p->symbol_source), "%s (%zu entries)",
+		 path_basename(o->map_path), p->symbols.n);
+	add_source(p, "system-map", path_basename(o->map_path), (struct span){ mf->data, mf->size });
+
+	if (o->banner_arg)
+		return banner_from_option(p, o->banner_arg);
+	if (p->vml.nsec)
+		return banner_from_vmlinux(p, &p->vml) < 0 ? err_prefix("%s: ", o->btf_path) : 0;
+	return err_set("no banner: raw BTF and a symbol map do not contain it; add --banner TEXT or --banner @FILE (e.g. @/proc/version)");
+}
+
+/* The running kernel.  /proc/kallsyms holds runtime (slid) addresses. */
+static int from_live(struct profile *p, const struct profile_opts *o)
+{
+	const struct mapped_file *bf = open_input(p, "/sys/kernel/btf/vmlinux"), *kf, *vf;
+	const struct symbol *text;
+
+	if (!bf)
+		return err_prefix("--live: ");
+	if (parse_btf(p, (struct span){ bf->data, bf->size }, "/sys/kernel/btf/vmlinux") < 0)
+		return -1;
+	if (!(kf = open_input(p, "/proc/kallsyms")))
+		return err_prefix("--live: ");
+	if (symbols_parse_map((struct span){ kf->data, kf->size }, "/proc/kallsyms", &p->symbols) < 0)
+		return -1;
+	symbols_finish(&p->symbols);
+	snprintf(p->input_kind, sizeof(p->input_kind), "running kernel");
+	snprintf(p->symbol_source, sizeof(p->symbol_source), "/proc/kallsyms (%zu entries)", p->symbols.n);
+	text = symbols_find(&p->symbols, "_text");
+	if (!text || !text->addr)
+		return err_set("/proc/kallsyms shows no address for _text (kptr_restrict): run as root");
+
+	/* Banner: the kernel's own bytes through /proc/kcore when readable. */
+	const struct symbol *lb = symbols_find(&p->symbols, "linux_banner");
+	if (o->banner_arg) {
+		if (banner_from_option(p, o->banner_arg) < 0)
+			return -1;
+	} else if (lb && live_read_banner(lb->addr, &p->banner) == 0) {
+		snprintf(p->banner_source, sizeof(p->banner_source), "/proc/kcore at linux_banner");
+	} else {
+		if (!(vf = open_input(p, "/proc/version")))
+			return err_prefix("--live: ");
+		buf_free(&p->banner);
+		buf_append(&p->banner, vf->data, vf->size);
+		buf_append(&p->banner, "", 1);
+		if (!banner_len((struct span){ p->banner.p, p->banner.len }))
+			return err_set("/proc/version does not hold a kernel banner");
+		snprintf(p->banner_source, sizeof(p->banner_source), "/proc/version");
+	}
+	banner_release(p->banner.p, p->banner.len, p->release, sizeof(p->release));
+
+	char how[128];
+	uint64_t link_text = live_link_text(p->release, how, sizeof(how));
+	if (text->addr < link_text || (text->addr - link_text) % 0x200000)
+		return err_set("runtime _text %#llx is not a 2 MiB multiple above the link base %#llx (%s)",
+			       (unsigned long long)text->addr, (unsigned long long)link_text, how);
+	p->slide_known = true;
+	p->slide = text->addr - link_text;
+	snprintf(p->slide_method, sizeof(p->slide_method), "runtime _text %#llx - link _text %#llx (%s)",
+		 (unsigned long long)text->addr, (unsigned long long)link_text, how);
+	symbols_unslide(&p->symbols, p->slide);
+	add_source(p, "system-map", "kallsyms", (struct span){ kf->data, kf->size });
+	return 0;
+}
+
+int profile_build(const struct profile_opts *o, struct profile *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	libbpf_set_print(libbpf_log);
+	if (o->live)
+		ret = from_live(p, o);
+	else if (o->btf_path)
+		ret = from_btf_and_map(p, o);
+	else
+		ret = from_kernel_file(p, o);
+	if (ret < 0)
+		return -1;
+
+	banner_release(p->banner.p, p->banner.len, p->release, sizeof(p->release));
+	if (!kver_parse(p->release, &p->isf.version))
+		return err_set("banner release '%s' has no X.Y version", p->release);
+	if (o->symdb_path) {
+		if (!(p->own_symdb = symdb_load(o->symdb_path)))
+			return err_prefix("--symdb: ");
+		p->isf.symdb = p->own_symdb;
+	} else {
+		p->isf.symdb = symdb_builtin();
+	}
+	p->types = isf_types_new(p->btf);
+	p->isf.types = p->types;
+	p->isf.symbols = &p->symbols;
+	p->isf.banner = (struct span){ p->banner.p, p->banner.len };
+	return 0;
+}
+
+void profile_free(struct profile *p)
+{
+	isf_types_free(p->types);
+	btf__free(p->btf);
+	symbols_free(&p->symbols);
+	buf_free(&p->banner);
+	vmlinux_close(&p->vml);
+	buf_free(&p->decompressed);
+	symdb_free(p->own_symdb);
+	for (int i = 0; i < p->nfiles; i++)
+		unmap_file(&p->files[i]);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,50 @@
+/* From the user's inputs to everything an ISF needs: BTF, symbols at
+ * link-time addresses, the exact banner, and provenance for the report. */
+#ifndef B2I_PROFILE_H
+#define B2I_PROFILE_H
+
+#include "isf.h"
+#include "util.h"
+#include "vmlinux.h"
+
+#include <stdbool.h>
+
+struct profile_opts {
+	const char *input;	/* kernel file (vmlinux, vmlinuz, raw BTF) */
+	const char *btf_path;	/* --btf */
+	const char *map_path;	/* --map */
+	const char *banner_arg;	/* --banner TEXT|@FILE */
+	bool live;		/* --live */
+	const char *symdb_path;	/* --symdb */
+};
+
+struct profile {
+	/* what the ISF is made of */
+	struct btf *btf;
+	struct isf_types *types;
+	struct symbols symbols;
+	struct buf banner;		/* exact bytes, "\n\0" included */
+	char release[128];
+	struct isf_input isf;		/* ready for isf_write() */
+
+	/* how it was obtained, for --verbose */
+	char input_kind[64];		/* "vmlinuz (zstd) → vmlinux", ... */
+	char symbol_source[96];		/* ".symtab", "kallsyms (6.4+ layout, ...)" */
+	char banner_source[96];
+	bool slide_known;
+	uint64_t slide;
+	char slide_method[256];
+	size_t btf_size;
+
+	/* owned storage behind the spans above */
+	struct mapped_file files[3];
+	int nfiles;
+	struct buf decompressed;
+	struct vmlinux vml;
+	struct symdb *own_symdb;
+};
+
+int profile_build(const struct profile_opts *o, struct profile *p);
+void profile_free(struct profile *p);
+
+#endif

@@ -1,0 +1,155 @@
+#include "symbols.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+
+void symbols_add(struct symbols *s, const char *name, size_t len, uint64_t addr, char type,
+		 bool absolute)
+{
+	if (!len)
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 4096;
+		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+	}
+	if (s->names.len > UINT32_MAX - len - 1) {
+		pr_warn("warning: symbol name pool full, dropping the rest\n");
+		return;
+	}
+	s->v[s->n++] = (struct symbol){ addr, (uint32_t)s->names.len, type, absolute };
+	buf_append(&s->names, name, len);
+	buf_append(&s->names, "", 1);
+}
+
+/* qsort has no context argument in C11: the pool is passed through here. */
+static const uint8_t *sort_pool;
+
+static int by_name_then_addr(const void *a, const void *b)
+{
+	const struct symbol *x = a, *y = b;
+	int c = strcmp((const char *)sort_pool + x->name, (const char *)sort_pool + y->name);
+	if (c)
+		return c;
+	if (x->addr != y->addr)
+		return x->addr > y->addr ? -1 : 1;	/* highest address first */
+	return x->name < y->name ? -1 : x->name > y->name;	/* input order */
+}
+
+void symbols_finish(struct symbols *s)
+{
+	size_t out = 0;
+
+	if (!s->n)
+		return;
+	sort_pool = s->names.p;
+	qsort(s->v, s->n, sizeof(*s->v), by_name_then_addr);
+	for (size_t i = 0; i < s->n; i++) {
+		if (out && !strcmp(symbol_name(s, &s->v[out - 1]), symbol_name(s, &s->v[i]))) {
+			s->duplicates++;
+			continue;
+		}
+		s->v[out++] = s->v[i];
+	}
+	s->n = out;
+}
+
+static int name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, (const char *)sort_pool + ((const struct symbol *)elem)->name);
+}
+
+const struct symbol *symbols_find(const struct symbols *s, const char *name)
+{
+	if (!s->n)
+		return NULL;
+	sort_pool = s->names.p;
+	return bsearch(name, s->v, s->n, sizeof(*s->v), name_cmp);
+}
+
+void symbols_unslide(struct symbols *s, uint64_t slide)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->v[i].absolute)
+			s->v[i].addr -= slide;
+}
+
+void symbols_free(struct symbols *s)
+{
+	free(s->v);
+	buf_free(&s->names);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool parse_hex(const char **pp, const char *end, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int digits = 0;
+
+	for (; p < end && digits <= 16; p++, digits++) {
+		char c = *p;
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			break;
+		v = v << 4 | d;
+	}
+	if (digits == 0 || digits > 16)
+		return false;
+	*pp = p;
+	*out = v;
+	return true;
+}
+
+/* One line: "ffffffff81000000 T _text" (+ "\t[module]" in /proc/kallsyms). */
+static bool parse_map_line(const char *p, const char *end, struct symbols *s)
+{
+	uint64_t addr;
+
+	if (!parse_hex(&p, end, &addr) || p + 3 > end || *p != ' ' || p[2] != ' ')
+		return false;
+	char type = p[1];
+	const char *name = p + 3, *q = name;
+	while (q < end && *q != '\t' && *q != ' ' && *q != '\r')
+		q++;
+	if (q < end && *q == '\t')	/* "\t[module]": not part of vmlinux */
+		return true;
+	if (q == name || type < 0x21 || type > 0x7e)
+		return false;
+	symbols_add(s, name, (size_t)(q - name), addr, type,
+		    addr < KERNEL_VA_MIN);
+	return true;
+}
+
+int symbols_parse_map(struct span text, const char *what, struct symbols *s)
+{
+	const char *p = (const char *)text.p, *end = p + text.n;
+	size_t lines = 0, good = 0, lineno = 0, first_bad = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		lineno++;
+		if (eol > p) {
+			lines++;
+			if (parse_map_line(p, eol, s))
+				good++;
+			else if (!first_bad)
+				first_bad = lineno;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!good)
+		return err_set("%s: not a System.map or kallsyms file (line %zu is not 'ADDRESS TYPE NAME')",
+			       what, first_bad ? first_bad : 1);
+	if (good < lines)
+		pr_info("%s: %zu of %zu lines were not symbols (first: line %zu)\n", what,
+			lines - good, lines, first_bad);
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* The symbol half of a profile: name → link-time address.
+ *
+ * Sources (kallsyms carved from an image, an ELF .symtab, System.map or
+ * /proc/kallsyms text) all feed one table.  A name that occurs more than once
+ * (file-local statics) is kept once, deterministically: the highest address,
+ * which is also what dwarf2json's "last System.map line wins" yields. */
+#ifndef B2I_SYMBOLS_H
+#define B2I_SYMBOLS_H
+
+#include "util.h"
+
+struct symbol {
+	uint64_t addr;
+	uint32_t name;		/* offset into symbols.names */
+	char type;		/* nm type character, '?' when unknown */
+	bool absolute;		/* not moved by KASLR (per-CPU offsets, 'A') */
+};
+
+struct symbols {
+	struct symbol *v;
+	size_t n, cap;
+	struct buf names;
+	size_t duplicates;	/* names seen more than once (after finish) */
+};
+
+void symbols_add(struct symbols *s, const char *name, size_t len, uint64_t addr, char type,
+		 bool absolute);
+/* Sort by name and keep one entry per name.  Call once after adding. */
+void symbols_finish(struct symbols *s);
+/* After symbols_finish(): exact-name lookup, NULL if absent. */
+const struct symbol *symbols_find(const struct symbols *s, const char *name);
+static inline const char *symbol_name(const struct symbols *s, const struct symbol *sym)
+{
+	return (const char *)s->names.p + sym->name;
+}
+/* Subtract the KASLR slide from every relocatable symbol. */
+void symbols_unslide(struct symbols *s, uint64_t slide);
+void symbols_free(struct symbols *s);
+
+/* Parse System.map / /proc/kallsyms text ("ADDR TYPE NAME [\t[module]]").
+ * Module symbols are skipped; so are lines that are not of this shape, but if
+ * no line parses the input is rejected (err_set with `what`). */
+int symbols_parse_map(struct span text, const char *what, struct symbols *s);
+
+/* Kernel virtual addresses on 64-bit start here; smaller values in a symbol
+ * table are absolute (per-CPU offsets, constants) and never relocated. */
+#define KERNEL_VA_MIN 0xffff800000000000ULL
+
+#endif

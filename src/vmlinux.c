@@ -1,0 +1,142 @@
+#include "vmlinux.h"
+
+#include "log.h"
+
+#include <elf.h>
+#include <stdlib.h>
+
+/* Plain bounds-checked reading of the ELF64 headers: the input may be a
+ * carved or truncated file, so every table is checked against the file size. */
+static const char *section_name(struct span shstr, uint32_t off)
+{
+	if (off >= shstr.n)
+		return "";
+	const char *s = (const char *)shstr.p + off;
+	return memchr(s, 0, shstr.n - off) ? s : "";
+}
+
+static struct span file_range(struct span f, uint64_t off, uint64_t size)
+{
+	if (!span_has(f, off, size))
+		return (struct span){ NULL, 0 };
+	return (struct span){ f.p + off, (size_t)size };
+}
+
+int vmlinux_open(struct span file, struct vmlinux *v)
+{
+	Elf64_Ehdr eh;
+
+	memset(v, 0, sizeof(*v));
+	v->file = file;
+	if (file.n < sizeof(eh) || memcmp(file.p, ELFMAG, SELFMAG))
+		return err_set("not an ELF file");
+	memcpy(&eh, file.p, sizeof(eh));
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return err_set("ELF: only little-endian 64-bit kernels are supported (class %u, data %u)",
+			       eh.e_ident[EI_CLASS], eh.e_ident[EI_DATA]);
+	v->is_64 = true;
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 ||
+	    !span_has(file, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr)))
+		return err_set("ELF: section header table (offset %#llx, %u entries) lies outside the %zu-byte file",
+			       (unsigned long long)eh.e_shoff, eh.e_shnum, file.n);
+
+	const uint8_t *sh = file.p + eh.e_shoff;
+	Elf64_Shdr strsh;
+	if (eh.e_shstrndx >= eh.e_shnum)
+		return err_set("ELF: section name table index %u out of range", eh.e_shstrndx);
+	memcpy(&strsh, sh + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strsh));
+	struct span shstr = file_range(file, strsh.sh_offset, strsh.sh_size);
+
+	v->sec = xcalloc(eh.e_shnum, sizeof(*v->sec));
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		Elf64_Shdr s;
+		memcpy(&s, sh + (size_t)i * sizeof(Elf64_Shdr), sizeof(s));
+		struct vmlinux_section *out = &v->sec[v->nsec++];
+		out->name = section_name(shstr, s.sh_name);
+		out->va = s.sh_addr;
+		out->flags = s.sh_flags;
+		if (s.sh_type != SHT_NOBITS)
+			out->bytes = file_range(file, s.sh_offset, s.sh_size);
+		if (s.sh_type == SHT_SYMTAB && s.sh_link < eh.e_shnum) {
+			Elf64_Shdr ls;
+			memcpy(&ls, sh + (size_t)s.sh_link * sizeof(Elf64_Shdr), sizeof(ls));
+			v->symtab = file_range(file, s.sh_offset, s.sh_size);
+			v->strtab = file_range(file, ls.sh_offset, ls.sh_size);
+		}
+	}
+	return 0;
+}
+
+void vmlinux_close(struct vmlinux *v)
+{
+	free(v->sec);
+	memset(v, 0, sizeof(*v));
+}
+
+const struct vmlinux_section *vmlinux_section(const struct vmlinux *v, const char *name)
+{
+	for (size_t i = 0; i < v->nsec; i++)
+		if (!strcmp(v->sec[i].name, name))
+			return &v->sec[i];
+	return NULL;
+}
+
+bool vmlinux_bytes_at(const struct vmlinux *v, uint64_t va, struct span *out)
+{
+	for (size_t i = 0; i < v->nsec; i++) {
+		const struct vmlinux_section *s = &v->sec[i];
+		if (!(s->flags & SHF_ALLOC) || !s->bytes.n || va < s->va || va - s->va >= s->bytes.n)
+			continue;
+		out->p = s->bytes.p + (va - s->va);
+		out->n = s->bytes.n - (size_t)(va - s->va);
+		return true;
+	}
+	return false;
+}
+
+/* nm's letter for a symbol, from binding and the flags of its section. */
+static char nm_type(const struct vmlinux *v, const Elf64_Sym *sym)
+{
+	char c = '?';
+	unsigned bind = ELF64_ST_BIND(sym->st_info);
+
+	if (sym->st_shndx == SHN_ABS) {
+		c = 'a';
+	} else if (sym->st_shndx < v->nsec) {
+		const struct vmlinux_section *s = &v->sec[sym->st_shndx];
+		if (s->flags & SHF_EXECINSTR)
+			c = 't';
+		else if (!(s->flags & SHF_WRITE))
+			c = 'r';
+		else if (!s->bytes.n)
+			c = 'b';
+		else
+			c = 'd';
+	}
+	if (bind == STB_WEAK)
+		return ELF64_ST_TYPE(sym->st_info) == STT_OBJECT ? 'V' : 'W';
+	return bind == STB_GLOBAL ? (char)(c - 'a' + 'A') : c;
+}
+
+int vmlinux_read_symtab(const struct vmlinux *v, struct symbols *s)
+{
+	size_t n = v->symtab.n / sizeof(Elf64_Sym);
+
+	if (!n || !v->strtab.n)
+		return -1;
+	for (size_t i = 1; i < n; i++) {
+		Elf64_Sym sym;
+		memcpy(&sym, v->symtab.p + i * sizeof(sym), sizeof(sym));
+		unsigned type = ELF64_ST_TYPE(sym.st_info);
+		if (sym.st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
+		    sym.st_name >= v->strtab.n)
+			continue;
+		const char *name = (const char *)v->strtab.p + sym.st_name;
+		size_t len = strnlen(name, v->strtab.n - sym.st_name);
+		if (len == v->strtab.n - sym.st_name)
+			continue;	/* unterminated name */
+		symbols_add(s, name, len, sym.st_value, nm_type(v, &sym),
+			    sym.st_value < KERNEL_VA_MIN);
+	}
+	return 0;
+}

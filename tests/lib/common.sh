@@ -1,0 +1,38 @@
+# Shared helpers for the tests/t_* shell tests.  Source it; it sets `tmp`
+# (removed on exit) and defines check/expect helpers that count failures.
+set -u
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+PY=/usr/bin/python3   # Debian's python3 (has python3-jsonschema)
+
+ok() { echo "ok:   $*"; }
+bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
+skip() { echo "$*"; exit 77; }
+finish() { [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }; exit 0; }
+
+# expect_exit CODE DESC CMD...: run CMD, require exit CODE; stderr kept in $tmp/err.
+expect_exit() {
+	local want=$1 desc=$2; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$desc (exit $rc)"; else bad "$desc: exit $rc, want $want; stderr: $(head -c 300 "$tmp/err")"; fi
+}
+
+# expect_one_error_line DESC PATTERN: the last command's stderr is exactly one
+# line starting "btf2isf: " and matching PATTERN (extended regex).
+expect_one_error_line() {
+	local desc=$1 pat=$2 n
+	n=$(wc -l <"$tmp/err")
+	if [ "$n" -eq 1 ] && grep -Eq "^btf2isf: .*($pat)" "$tmp/err"; then
+		ok "$desc: $(cat "$tmp/err")"
+	else
+		bad "$desc: want one line matching /$pat/, got $n: $(head -c 400 "$tmp/err")"
+	fi
+}
+
+# The vmlinuz of each reference kernel, or nothing when ../shared is absent.
+ref_kernels() {
+	[ -n "${REF:-}" ] && [ -d "$REF" ] || return 0
+	for d in "$REF"/debian-*/; do [ -f "$d/vmlinuz" ] && basename "$d"; done
+}
