@@ -18,8 +18,9 @@ static const char usage_text[] =
 	"       btf2isf [OPTIONS] --live           the running kernel\n"
 	"       btf2isf [OPTIONS] --btf FILE --map FILE [--banner TEXT|@FILE]\n"
 	"\n"
-	"INPUT is recognised by content: a vmlinux ELF (with or without .symtab) or a\n"
-	"compressed vmlinuz/bzImage (gzip, xz, lzma, zstd, lz4, bzip2, lzo).\n"
+	"INPUT is recognised by content: a memory image (raw, LiME, ELF core, AVML),\n"
+	"a vmlinux ELF (with or without .symtab) or a compressed vmlinuz/bzImage\n"
+	"(gzip, xz, lzma, zstd, lz4, bzip2, lzo).\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output FILE     write FILE (.json, .json.xz or .json.gz) atomically\n"
@@ -28,6 +29,8 @@ static const char usage_text[] =
 	"      --map FILE        System.map or /proc/kallsyms text (with --btf)\n"
 	"      --banner TEXT|@FILE  the exact 'Linux version ...' banner\n"
 	"      --symdb FILE      use FILE instead of the built-in symbol-type table\n"
+	"      --kernel TEXT     image with several kernels: the one whose release is\n"
+	"                        TEXT or whose banner contains TEXT\n"
 	"      --pretty          indent the JSON (as dwarf2json does)\n"
 	"  -v, --verbose         report what was found and used (on stderr)\n"
 	"  -q, --quiet           no warnings\n"
@@ -57,7 +60,7 @@ static int misuse(const char *what)
 /* Returns -1 to continue, or an exit code. */
 static int parse_args(int argc, char **argv, struct cli *c)
 {
-	enum { OPT_LIVE = 256, OPT_BTF, OPT_MAP, OPT_BANNER, OPT_SYMDB, OPT_PRETTY };
+	enum { OPT_LIVE = 256, OPT_BTF, OPT_MAP, OPT_BANNER, OPT_SYMDB, OPT_PRETTY, OPT_KERNEL };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "live", no_argument, NULL, OPT_LIVE },
@@ -66,6 +69,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "banner", required_argument, NULL, OPT_BANNER },
 		{ "symdb", required_argument, NULL, OPT_SYMDB },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
@@ -85,6 +89,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_BANNER: c->in.banner_arg = optarg; break;
 		case OPT_SYMDB: c->in.symdb_path = optarg; break;
 		case OPT_PRETTY: c->pretty = true; break;
+		case OPT_KERNEL: c->in.kernel = optarg; break;
 		case 'v': c->verbosity++; break;
 		case 'q': c->verbosity = LOG_QUIET; break;
 		case 'V':
@@ -143,6 +148,8 @@ static void report(const struct profile *p, const struct isf_report *r, double t
 			r->symdb_missing_type, r->missing_example);
 	fprintf(stderr, "banner:       %.*s  [from %s]\n", (int)(p->banner.len > 2 ? p->banner.len - 2 : 0),
 		(const char *)p->banner.p, p->banner_source);
+	if (p->image_report[0])
+		fprintf(stderr, "image:        %s\n", p->image_report);
 	if (p->slide_known)
 		fprintf(stderr, "KASLR slide:  %#llx = %s\n", (unsigned long long)p->slide, p->slide_method);
 	else

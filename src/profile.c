@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 /* libbpf explains a rejected BTF only through its print callback: keep its
  * last warning so our one error line can say why. */
@@ -158,6 +160,84 @@ static int from_vmlinux(struct profile *p, struct span elf, const struct profile
 	return banner_from_vmlinux(p, &p->vml);
 }
 
+static bool kernel_matches(const struct carved_kernel *k, const char *want)
+{
+	return !strcmp(k->release, want) || memmem(k->banner.p, k->banner.n, want, strlen(want));
+}
+
+/* Several kernels in one image (a kdump kernel, two dumps in one file): the
+ * user's --kernel choice, else the one whose own page tables map it. */
+static const struct carved_kernel *choose_kernel(struct profile *p, const struct profile_opts *o)
+{
+	const struct carve_result *c = &p->carve;
+	const struct carved_kernel *pick = NULL;
+	size_t matches = 0, running = 0;
+	char list[700] = "";
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct carved_kernel *k = &c->k[i];
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s'%s' at %#llx%s", i ? ", " : "", k->release,
+			 (unsigned long long)k->pa_text, k->running ? " (running)" : "");
+		if (o->kernel ? kernel_matches(k, o->kernel) : true) {
+			matches++;
+			if (!pick || (k->running && !pick->running))
+				pick = k;
+			running += k->running;
+		}
+	}
+	if (o->kernel && !matches) {
+		err_set("--kernel '%s' matches none of the kernels in the image: %s", o->kernel, list);
+		return NULL;
+	}
+	if (matches > 1 && running != 1) {
+		err_set("the image holds %zu kernels and %s: %s; choose one with --kernel RELEASE",
+			matches, running ? "several look running" : "none is provably running", list);
+		return NULL;
+	}
+	snprintf(p->image_report, sizeof(p->image_report), "kernels found: %s%s%s", list,
+		 c->rejected[0] ? "; rejected: " : "", c->rejected);
+	return pick;
+}
+
+static int from_memory_image(struct profile *p, const struct profile_opts *o)
+{
+	const struct carved_kernel *k;
+
+	if (image_open(o->input, &p->img) < 0)
+		return -1;
+	if (carve_kernels(&p->img, &p->carve) < 0)
+		return err_prefix("%s (%s image): ", o->input, image_format_name(p->img.format));
+	if (!(k = choose_kernel(p, o)))
+		return err_prefix("%s: ", o->input);
+	snprintf(p->input_kind, sizeof(p->input_kind), "%s memory image, %zu ranges, %llu MiB present",
+		 image_format_name(p->img.format), p->img.nruns,
+		 (unsigned long long)(p->img.present >> 20));
+	if (parse_btf(p, k->btf, "BTF in the image") < 0)
+		return -1;
+	carve_symbols(k, &p->symbols);
+	symbols_finish(&p->symbols);
+	snprintf(p->symbol_source, sizeof(p->symbol_source),
+		 "kallsyms in memory (%zu entries, %s layout, encoding %c)", k->ks.n,
+		 layout_name(k->ks.layout), (char)k->ks.enc);
+	if (o->banner_arg) {
+		if (banner_from_option(p, o->banner_arg) < 0)
+			return -1;
+	} else {
+		buf_append(&p->banner, k->banner.p, k->banner.n);
+		snprintf(p->banner_source, sizeof(p->banner_source), "linux_banner at physical %#llx",
+			 (unsigned long long)(k->banner.p - p->img.file.p));
+	}
+	p->slide_known = k->runtime_text != 0;
+	p->slide = k->slide;
+	snprintf(p->slide_method, sizeof(p->slide_method), "%s; _text at physical %#llx%s", k->slide_how,
+		 (unsigned long long)k->pa_text, k->vmcoreinfo ? "; VMCOREINFO found" : "");
+	/* The kernel's own bytes identify the source: the same kernel gives the
+	 * same hash whatever the container format. */
+	add_source(p, "symtab", path_basename(o->input), k->btf);
+	return 0;
+}
+
 static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 {
 	const struct mapped_file *mf = open_input(p, o->input);
@@ -169,6 +249,8 @@ static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 	file = (struct span){ mf->data, mf->size };
 	if (!file.n)
 		return err_set("%s: empty file", o->input);
+	if (image_has_header(file))
+		return from_memory_image(p, o);
 	add_source(p, "symtab", path_basename(o->input), file);
 	if (is_elf(file)) {
 		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinux (ELF)");
@@ -185,8 +267,7 @@ static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 	if (is_raw_btf(file))
 		return err_set("%s: raw BTF holds types only: use --btf %s --map System.map",
 			       o->input, o->input);
-	return err_set("%s: not a kernel file: no ELF header, no bzImage header, no known compression magic",
-		       o->input);
+	return from_memory_image(p, o);
 }
 
 /* --btf FILE --map FILE [--banner]: types and symbols from separate files. */
@@ -228,6 +309,39 @@ static int from_btf_and_map(struct profile *p, const struct profile_opts *o)
 	return err_set("no banner: raw BTF and a symbol map do not contain it; add --banner TEXT or --banner @FILE (e.g. @/proc/version)");
 }
 
+/* The running kernel's image on disk, if a distribution installed it: it has
+ * the complete symbol table at link-time addresses and the exact banner. */
+static const char *find_running_kernel_image(char *path, size_t n)
+{
+	static const char *const patterns[] = {
+		"/boot/vmlinuz-%s", "/boot/vmlinux-%s", "/lib/modules/%s/vmlinuz",
+		"/usr/lib/modules/%s/vmlinuz", "/usr/lib/debug/boot/vmlinux-%s",
+	};
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(patterns); i++) {
+		snprintf(path, n, patterns[i], u.release);
+		if (access(path, R_OK) == 0)
+			return path;
+	}
+	return NULL;
+}
+
+/* /proc/kallsyms of a kernel built without CONFIG_KALLSYMS_ALL lists code
+ * only: there is no way to place init_task & co. without reading memory. */
+static int require_data_symbols(const struct profile *p)
+{
+	static const char *const needed[] = { "init_task", "linux_banner", "init_files" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(needed); i++)
+		if (!symbols_find(&p->symbols, needed[i]))
+			return err_set("--live: /proc/kallsyms has no data symbols such as %s (kernel built without CONFIG_KALLSYMS_ALL) and no image of this kernel is installed in /boot or /lib/modules; run btf2isf on the kernel's vmlinux or vmlinuz instead",
+				       needed[i]);
+	return 0;
+}
+
 /* The running kernel.  /proc/kallsyms holds runtime (slid) addresses. */
 static int from_live(struct profile *p, const struct profile_opts *o)
 {
@@ -248,6 +362,8 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 	text = symbols_find(&p->symbols, "_text");
 	if (!text || !text->addr)
 		return err_set("/proc/kallsyms shows no address for _text (kptr_restrict): run as root");
+	if (require_data_symbols(p) < 0)
+		return -1;
 
 	/* Banner: the kernel's own bytes through /proc/kcore when readable. */
 	const struct symbol *lb = symbols_find(&p->symbols, "linux_banner");
@@ -282,13 +398,34 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 	return 0;
 }
 
+static bool running_kernel_banner_matches(const struct profile *p)
+{
+	struct mapped_file mf;
+	bool same;
+
+	if (map_file("/proc/version", &mf) < 0)
+		return false;
+	same = p->banner.len == mf.size + 1 && !memcmp(p->banner.p, mf.data, mf.size);
+	unmap_file(&mf);
+	return same;
+}
+
 int profile_build(const struct profile_opts *o, struct profile *p)
 {
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	libbpf_set_print(libbpf_log);
-	if (o->live)
+	char image[512];
+	if (o->live && find_running_kernel_image(image, sizeof(image))) {
+		struct profile_opts io = *o;
+		io.input = image;
+		io.live = false;
+		ret = from_kernel_file(p, &io);
+		if (ret == 0 && !running_kernel_banner_matches(p)) {
+			ret = err_set("--live: %s is not the running kernel (its banner differs from /proc/version)", image);
+		}
+	} else if (o->live)
 		ret = from_live(p, o);
 	else if (o->btf_path)
 		ret = from_btf_and_map(p, o);
@@ -321,6 +458,8 @@ void profile_free(struct profile *p)
 	symbols_free(&p->symbols);
 	buf_free(&p->banner);
 	vmlinux_close(&p->vml);
+	carve_free(&p->carve);
+	image_close(&p->img);
 	buf_free(&p->decompressed);
 	symdb_free(p->own_symdb);
 	for (int i = 0; i < p->nfiles; i++)

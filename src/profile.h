@@ -3,6 +3,8 @@
 #ifndef B2I_PROFILE_H
 #define B2I_PROFILE_H
 
+#include "carve.h"
+#include "image.h"
 #include "isf.h"
 #include "util.h"
 #include "vmlinux.h"
@@ -16,6 +18,7 @@ struct profile_opts {
 	const char *banner_arg;	/* --banner TEXT|@FILE */
 	bool live;		/* --live */
 	const char *symdb_path;	/* --symdb */
+	const char *kernel;	/* --kernel: pick a kernel in an image by release/banner text */
 };
 
 struct profile {
@@ -33,7 +36,8 @@ struct profile {
 	char banner_source[96];
 	bool slide_known;
 	uint64_t slide;
-	char slide_method[256];
+	char slide_method[384];
+	char image_report[1024];	/* memory images: kernels found, choice, rejects */
 	size_t btf_size;
 
 	/* owned storage behind the spans above */
@@ -42,6 +46,8 @@ struct profile {
 	struct buf decompressed;
 	struct vmlinux vml;
 	struct symdb *own_symdb;
+	struct image img;
+	struct carve_result carve;
 };
 
 int profile_build(const struct profile_opts *o, struct profile *p);

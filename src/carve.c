@@ -1,0 +1,309 @@
+#include "carve.h"
+
+#include "banner.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define START_KERNEL_MAP 0xffffffff80000000ULL
+/* __START_KERNEL for CONFIG_PHYSICAL_START=0x1000000, the x86-64 default
+ * that every major distribution keeps. */
+#define DEFAULT_LINK_TEXT 0xffffffff81000000ULL
+#define KASLR_ALIGN 0x200000ULL
+#define BTF_MIN_SIZE (64u << 10)
+#define BTF_MAX_SIZE (64u << 20)
+
+#define PTE_PRESENT 0x1ULL
+#define PTE_LARGE 0x80ULL
+#define PTE_FRAME 0x000ffffffffff000ULL
+
+static const struct ksym *ks_find(const struct kallsyms_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(ksym_name(t, &t->syms[i]), name))
+			return &t->syms[i];
+	return NULL;
+}
+
+/* Total size a BTF header claims (header + sections), 0 if implausible. */
+static uint64_t btf_claimed_size(struct span s)
+{
+	if (s.n < 24 || s.p[0] != 0x9f || s.p[1] != 0xeb || s.p[2] != 1 || s.p[3] != 0)
+		return 0;
+	uint32_t hdr_len = rd_le32(s.p + 4);
+	if (hdr_len < 24 || hdr_len > 256 || hdr_len % 4)
+		return 0;
+	uint64_t type_end = (uint64_t)rd_le32(s.p + 8) + rd_le32(s.p + 12);
+	uint64_t str_end = (uint64_t)rd_le32(s.p + 16) + rd_le32(s.p + 20);
+	uint64_t end = type_end > str_end ? type_end : str_end;
+	if (hdr_len >= 32 && s.n >= 32) {
+		uint64_t layout_end = (uint64_t)rd_le32(s.p + 24) + rd_le32(s.p + 28);
+		if (layout_end > end)
+			end = layout_end;
+	}
+	return hdr_len + end;
+}
+
+static bool read_u64(const struct image *img, uint64_t pa, uint64_t *v)
+{
+	struct span s;
+	if (!image_at(img, pa, &s) || s.n < 8)
+		return false;
+	*v = rd_le64(s.p);
+	return true;
+}
+
+/* Walk the kernel page tables rooted at pgd_pa down to the table that maps
+ * __START_KERNEL_map.  At boot the kernel clears every PMD below _text, so the
+ * first present 2 MiB entry is _text: its virtual and physical address. */
+static bool pt_kernel_text(const struct image *img, uint64_t pgd_pa, int levels, uint64_t *va,
+			   uint64_t *pa)
+{
+	uint64_t table = pgd_pa & PTE_FRAME, e;
+
+	for (int level = levels; level > 2; level--) {
+		/* PML5[511], PML4[511], then PUD[510] for 0xffffffff80000000. */
+		unsigned idx = level == 3 ? 510 : 511;
+		if (!read_u64(img, table + idx * 8, &e) || !(e & PTE_PRESENT) || (e & PTE_LARGE))
+			return false;
+		table = e & PTE_FRAME;
+	}
+	for (unsigned i = 0; i < 512; i++) {
+		if (!read_u64(img, table + i * 8, &e))
+			return false;
+		if (!(e & PTE_PRESENT))
+			continue;
+		*va = START_KERNEL_MAP + (uint64_t)i * KASLR_ALIGN;
+		if (e & PTE_LARGE) {
+			*pa = e & PTE_FRAME & ~(KASLR_ALIGN - 1);
+			return true;
+		}
+		/* 4 KiB pages: the first PTE of that table. */
+		uint64_t pte;
+		if (!read_u64(img, (e & PTE_FRAME), &pte) || !(pte & PTE_PRESENT))
+			return false;
+		*pa = pte & PTE_FRAME;
+		return true;
+	}
+	return false;
+}
+
+/* Turns a kallsyms address of this table into a physical address. */
+struct placement {
+	int64_t va_minus_pa;	/* 0 for PC-relative tables decoded at their PA */
+};
+
+static uint64_t to_pa(const struct placement *pl, uint64_t addr) { return addr - (uint64_t)pl->va_minus_pa; }
+
+/* Base-relative tables hold runtime virtual addresses: find the one shift
+ * that puts __start_BTF on a BTF header of exactly __stop_BTF-__start_BTF
+ * bytes and linux_banner on a banner, searching the run for BTF magics. */
+static bool place_by_btf(const struct image_run *run, uint64_t btf_va, uint64_t btf_size,
+			 const struct ksym *lb, const struct image *img, struct placement *pl)
+{
+	static const uint8_t magic[4] = { 0x9f, 0xeb, 0x01, 0x00 };
+	const uint8_t *p = run->bytes.p, *end = p + run->bytes.n;
+
+	while (p < end) {
+		const uint8_t *hit = memmem(p, (size_t)(end - p), magic, sizeof(magic));
+		if (!hit)
+			return false;
+		p = hit + 1;
+		uint64_t pa = run->pa + (uint64_t)(hit - run->bytes.p);
+		if (btf_claimed_size((struct span){ hit, (size_t)(end - hit) }) != btf_size)
+			continue;
+		/* VA - PA of the kernel image is __START_KERNEL_map - phys_base,
+		 * and the kernel is loaded 2 MiB-aligned. */
+		int64_t delta = (int64_t)(btf_va - pa);
+		if ((uint64_t)delta & (KASLR_ALIGN - 1))
+			continue;
+		struct span b;
+		if (lb && (!image_at(img, lb->addr - (uint64_t)delta, &b) || !banner_len(b)))
+			continue;
+		pl->va_minus_pa = delta;
+		return true;
+	}
+	return false;
+}
+
+static void note(char *buf, size_t n, const char *fmt, const char *what)
+{
+	size_t used = strlen(buf);
+	if (used < n)
+		snprintf(buf + used, n - used, fmt, what);
+}
+
+/* Fill the KASLR fields of k from VMCOREINFO and the page tables. */
+static int kaslr(const struct image *img, struct carved_kernel *k, const struct kallsyms_table *t,
+		 const struct placement *pl, struct carve_result *res)
+{
+	const struct ksym *pgd = ks_find(t, "init_top_pgt");
+	uint64_t pt_va = 0, pt_pa = 0;
+	bool pt_ok = false;
+	bool relative = t->enc == KSYM_ENC_PC_RELATIVE;
+	uint64_t table_text = relative ? 0 : ks_find(t, "_text")->addr;
+
+	for (size_t i = 0; i < res->nvmci && !k->vmcoreinfo; i++)
+		if (!strcmp(res->vmci[i].osrelease, k->release))
+			k->vmcoreinfo = &res->vmci[i];
+	const struct vmcoreinfo *v = k->vmcoreinfo;
+
+	if (pgd) {
+		int first = v && v->has_l5 ? (v->l5 ? 5 : 4) : 4, last = v && v->has_l5 ? first : 5;
+		for (int levels = first; levels <= last && !pt_ok; levels++)
+			pt_ok = pt_kernel_text(img, to_pa(pl, pgd->addr), levels, &pt_va, &pt_pa) &&
+				pt_pa == k->pa_text;
+	}
+	k->running = pt_ok;
+
+	if (!relative)
+		k->runtime_text = table_text;
+	else if (pt_ok)
+		k->runtime_text = pt_va;
+	else if (v && v->has_stext)
+		k->runtime_text = v->stext;
+	if (pt_ok && k->runtime_text != pt_va)
+		return err_set("kernel %s: kallsyms says _text is at %#llx but its page tables map it at %#llx",
+			       k->release, (unsigned long long)k->runtime_text, (unsigned long long)pt_va);
+	if (v && v->has_stext && k->runtime_text && v->stext != k->runtime_text)
+		return err_set("kernel %s: VMCOREINFO SYMBOL(_stext)=%#llx disagrees with _text at %#llx",
+			       k->release, (unsigned long long)v->stext, (unsigned long long)k->runtime_text);
+
+	if (v && v->has_kerneloffset && k->runtime_text) {
+		k->slide = v->kerneloffset;
+		k->link_text = k->runtime_text - k->slide;
+		snprintf(k->slide_how, sizeof(k->slide_how), "VMCOREINFO KERNELOFFSET");
+		if (pt_ok)
+			note(k->slide_how, sizeof(k->slide_how), "%s", ", confirmed by the page tables");
+		return 0;
+	}
+	k->link_text = DEFAULT_LINK_TEXT;
+	if (!k->runtime_text) {
+		snprintf(k->slide_how, sizeof(k->slide_how),
+			 "unknown: no VMCOREINFO and no usable page tables (addresses are slide-free in this kallsyms encoding)");
+		return 0;
+	}
+	if (k->runtime_text < k->link_text || (k->runtime_text - k->link_text) % KASLR_ALIGN)
+		return err_set("kernel %s: _text at %#llx is not a 2 MiB step above the default link base %#llx",
+			       k->release, (unsigned long long)k->runtime_text, (unsigned long long)k->link_text);
+	k->slide = k->runtime_text - k->link_text;
+	snprintf(k->slide_how, sizeof(k->slide_how), "%s, link _text = default %#llx",
+		 pt_ok ? (relative ? "page tables" : "kallsyms _text, confirmed by the page tables") : "kallsyms _text",
+		 (unsigned long long)k->link_text);
+	return 0;
+}
+
+/* One kallsyms table → a kernel (1), or a reason in res->rejected why not
+ * (0), or an inconsistency that must stop everything (-1, err_set). */
+static int make_kernel(const struct image *img, const struct image_run *run, struct kallsyms_table *t,
+			struct carve_result *res, struct carved_kernel *k)
+{
+	const struct ksym *text = ks_find(t, "_text"), *sb = ks_find(t, "__start_BTF"),
+			  *eb = ks_find(t, "__stop_BTF"), *lb = ks_find(t, "linux_banner");
+	struct placement pl = { 0 };
+	struct span s;
+	char why[160];
+
+	memset(k, 0, sizeof(*k));
+	if (!text || !sb || !eb || eb->addr <= sb->addr) {
+		snprintf(why, sizeof(why), "kallsyms at %#llx lacks _text/__start_BTF/__stop_BTF; ",
+			 (unsigned long long)(run->pa + t->off_token_table));
+		note(res->rejected, sizeof(res->rejected), "%s", why);
+		return 0;
+	}
+	if (!lb) {
+		note(res->rejected, sizeof(res->rejected), "%s",
+		     "kallsyms without data symbols (CONFIG_KALLSYMS_ALL=n): no linux_banner, init_task; ");
+		return 0;
+	}
+	uint64_t btf_size = eb->addr - sb->addr;
+	if (btf_size < BTF_MIN_SIZE || btf_size > BTF_MAX_SIZE) {
+		note(res->rejected, sizeof(res->rejected), "%s", "__stop_BTF - __start_BTF is not a plausible BTF size; ");
+		return 0;
+	}
+	if (t->enc != KSYM_ENC_PC_RELATIVE && !place_by_btf(run, sb->addr, btf_size, lb, img, &pl)) {
+		note(res->rejected, sizeof(res->rejected), "%s",
+		     "kallsyms found but no BTF header of the size __stop_BTF-__start_BTF lies at a consistent place (BTF zeroed or overwritten?); ");
+		return 0;
+	}
+	if (!image_at(img, to_pa(&pl, sb->addr), &s) || s.n < btf_size ||
+	    btf_claimed_size(s) != btf_size) {
+		note(res->rejected, sizeof(res->rejected), "%s",
+		     "no valid BTF at __start_BTF (kernel built without CONFIG_DEBUG_INFO_BTF, or BTF zeroed/cut off); ");
+		return 0;
+	}
+	k->btf = (struct span){ s.p, (size_t)btf_size };
+	size_t blen;
+	if (!image_at(img, to_pa(&pl, lb->addr), &s) || !(blen = banner_len(s))) {
+		note(res->rejected, sizeof(res->rejected), "%s", "no banner at linux_banner; ");
+		return 0;
+	}
+	k->banner = (struct span){ s.p, blen };
+	banner_release(s.p, blen, k->release, sizeof(k->release));
+	k->pa_text = to_pa(&pl, text->addr);
+	if (kaslr(img, k, t, &pl, res) < 0)
+		return -1;
+	k->ks = *t;
+	memset(t, 0, sizeof(*t));	/* ownership moved to k */
+	return 1;
+}
+
+int carve_kernels(const struct image *img, struct carve_result *res)
+{
+	size_t cap = 0;
+	int hard_error = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->nvmci = vmcoreinfo_scan(img, res->vmci, ARRAY_SIZE(res->vmci));
+	for (size_t r = 0; r < img->nruns; r++) {
+		struct kallsyms_table *tables = NULL;
+		const struct image_run *run = &img->runs[r];
+		/* Decoding at the run's physical address makes PC-relative
+		 * (7.0+) addresses physical addresses. */
+		int n = kallsyms_carve_all(run->bytes, run->pa, &tables);
+		for (int i = 0; i < n; i++) {
+			if (res->n == cap) {
+				cap = cap ? cap * 2 : 4;
+				res->k = xreallocarray(res->k, cap, sizeof(*res->k));
+			}
+			int made = make_kernel(img, run, &tables[i], res, &res->k[res->n]);
+			if (made > 0)
+				res->n++;
+			else if (made < 0)
+				hard_error = -1;
+		}
+		kallsyms_free_all(tables, n);
+	}
+	if (res->n)
+		return 0;
+	if (hard_error)
+		return -1;
+	if (res->rejected[0])
+		return err_set("no usable kernel in the image: %s", res->rejected);
+	return err_set("no kernel found in the image: no kallsyms table (not a Linux memory image, or the kernel's read-only data is missing)");
+}
+
+void carve_free(struct carve_result *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		kallsyms_free(&r->k[i].ks);
+	free(r->k);
+	memset(r, 0, sizeof(*r));
+}
+
+void carve_symbols(const struct carved_kernel *k, struct symbols *s)
+{
+	const struct kallsyms_table *t = &k->ks;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ksym *e = &t->syms[i];
+		uint64_t addr = e->addr;
+		if (t->enc == KSYM_ENC_PC_RELATIVE)
+			addr = e->addr - k->pa_text + k->link_text;	/* decoded as PAs */
+		else if (!e->absolute)
+			addr = e->addr - k->slide;
+		const char *name = ksym_name(t, e);
+		symbols_add(s, name, strlen(name), addr, e->type, e->absolute);
+	}
+}

@@ -1,0 +1,47 @@
+/* Kernels inside a memory image: carve kallsyms, BTF and linux_banner out of
+ * physical memory, tie them together, and determine the KASLR slide.
+ *
+ * A kernel image is physically contiguous, so kallsyms, .BTF and the banner
+ * keep their vmlinux-relative layout in RAM.  Each kallsyms table found is a
+ * candidate; it becomes a kernel when its __start_BTF/__stop_BTF and
+ * linux_banner symbols land on a valid BTF blob and banner in the same run. */
+#ifndef B2I_CARVE_H
+#define B2I_CARVE_H
+
+#include "image.h"
+#include "kallsyms.h"
+#include "symbols.h"
+#include "vmcoreinfo.h"
+
+struct carved_kernel {
+	struct kallsyms_table ks;	/* decoded table (owned) */
+	struct span btf;		/* BTF bytes inside the image */
+	struct span banner;		/* banner bytes, "\n\0" included */
+	char release[65];
+
+	uint64_t pa_text;		/* physical load address of _text */
+	uint64_t link_text;		/* link-time _text (System.map) */
+	uint64_t runtime_text;		/* virtual _text in this boot (0: unknown) */
+	uint64_t slide;			/* runtime_text - link_text */
+	char slide_how[256];		/* which sources gave it, and the cross-check */
+	bool running;			/* page tables of this kernel map it: it ran */
+	const struct vmcoreinfo *vmcoreinfo;	/* the matching note, if any */
+};
+
+struct carve_result {
+	struct carved_kernel *k;
+	size_t n;
+	struct vmcoreinfo vmci[8];
+	size_t nvmci;
+	char rejected[512];		/* why other candidates were dropped */
+};
+
+/* Find every kernel in the image.  0 with at least one kernel, else -1 with
+ * err_set() saying why none qualified. */
+int carve_kernels(const struct image *img, struct carve_result *out);
+void carve_free(struct carve_result *r);
+
+/* Link-time symbols of kernel k (un-slid), added to s. */
+void carve_symbols(const struct carved_kernel *k, struct symbols *s);
+
+#endif

@@ -1,0 +1,46 @@
+/* Memory images as a physical address space with holes.
+ *
+ * Formats are sniffed by magic: LiME (ranges with gaps), ELF64 core (QEMU
+ * dump-guest-memory, kdump /proc/vmcore: PT_LOAD by p_paddr, VMCOREINFO from
+ * PT_NOTE), AVML v2 (snappy-compressed LiME-like blocks), and raw (file offset
+ * = physical address; sparse holes are skipped).  The file is mapped, never
+ * read whole; only AVML, being compressed, is decompressed into memory. */
+#ifndef B2I_IMAGE_H
+#define B2I_IMAGE_H
+
+#include "util.h"
+
+enum image_format { IMAGE_RAW, IMAGE_LIME, IMAGE_ELF, IMAGE_AVML };
+
+/* Physically contiguous bytes present in the image. */
+struct image_run {
+	uint64_t pa;
+	struct span bytes;
+};
+
+struct image {
+	enum image_format format;
+	struct image_run *runs;		/* sorted by pa, non-overlapping */
+	size_t nruns;
+	uint64_t present;		/* total bytes in runs */
+	struct span file;		/* the mapped file */
+	struct span vmcoreinfo;		/* ELF core: VMCOREINFO note text, if any */
+	uint8_t **owned;		/* AVML: decompressed ranges */
+	size_t nowned;
+};
+
+const char *image_format_name(enum image_format f);
+
+/* True when the first bytes are a memory-image container header (LiME, AVML,
+ * ELF core).  Raw images have no header: the caller decides. */
+bool image_has_header(struct span head);
+
+/* Open `path` as a memory image.  -1 with err_set() on malformed containers
+ * (headers pointing outside the file, overlapping ranges, bad compression). */
+int image_open(const char *path, struct image *img);
+void image_close(struct image *img);
+
+/* The bytes at physical address pa, up to the end of its run. */
+bool image_at(const struct image *img, uint64_t pa, struct span *out);
+
+#endif
