@@ -14,21 +14,44 @@
 
 struct sink;
 
-/* Open the output.  path NULL or "-" = stdout (uncompressed).  Otherwise the
- * compression is chosen by suffix: ".json" none, ".json.xz" xz (multithreaded,
- * both cores), ".json.gz" gzip; any other suffix is an error (err_set with a
- * hint).  Data goes to a temporary file in the same directory, which
- * sink_close() renames over `path`.  Returns NULL with err_set() on failure. */
+/* Open the output.  path NULL or "-" = stdout (uncompressed, written with
+ * write(2), never closed).  Otherwise the compression is chosen by suffix:
+ * ".json" none, ".json.xz" xz -3 with CRC64 (multithreaded, one thread per
+ * usable CPU), ".json.gz" gzip -6; any other suffix is an error (err_set with
+ * a hint).  Data goes to a hidden temporary file ".NAME.XXXXXX" in the same
+ * directory, mode 0666 & ~umask like any new file, which sink_close() renames
+ * over `path`: readers see the old file or the complete new one, never a part.
+ * Returns NULL with err_set() on failure. */
 struct sink *sink_open(const char *path);
-int sink_write(struct sink *s, const void *data, size_t n);	/* 0 / -1 */
-/* Finish compression, flush, fsync, rename into place.  0 / -1 (err_set). */
+/* 0, or -1 with err_set() ("NAME: write failed: REASON").  Errors are sticky:
+ * after the first one every write and sink_close() fail without retrying.
+ * On stdout, a reader that went away gives EPIPE only if the caller ignores
+ * SIGPIPE (the CLI does). */
+int sink_write(struct sink *s, const void *data, size_t n);
+/* Finish compression, fsync, rename into place, free.  0, or -1 (err_set)
+ * with the temporary file removed and any old target left as it was. */
 int sink_close(struct sink *s);
 /* Give up: remove the temporary file, free everything.  NULL-safe. */
 void sink_abort(struct sink *s);
 
 struct jsonw;
 
-/* pretty: newline + 2-space indentation (as dwarf2json) instead of compact. */
+/* Writes one JSON document to s through a 64 KiB buffer.
+ *
+ * pretty: the exact layout of Go's json.MarshalIndent(v, "", "  "), i.e.
+ * dwarf2json's: newline + 2 spaces per level, ": " after keys, empty
+ * containers as {} and [], no trailing newline.  Otherwise compact: no
+ * whitespace at all.
+ *
+ * Commas are automatic.  Nesting is limited to 64 levels.  Misuse (a value in
+ * an object without jsonw_name(), a name outside an object, a mismatched end,
+ * a second top-level value, nesting too deep) is a bug in the caller: the
+ * writer prints an internal error and aborts.
+ *
+ * Strings are arbitrary bytes: '"', '\\' and control characters are escaped
+ * (\n \t \r \b \f, else \u00xx), valid UTF-8 passes through unchanged, and
+ * each byte that is not part of valid UTF-8 becomes \ufffd, so the output is
+ * always valid JSON. */
 struct jsonw *jsonw_new(struct sink *s, bool pretty);
 void jsonw_start_object(struct jsonw *w);
 void jsonw_end_object(struct jsonw *w);
@@ -37,11 +60,13 @@ void jsonw_end_array(struct jsonw *w);
 void jsonw_name(struct jsonw *w, const char *name);	/* key inside an object */
 void jsonw_string(struct jsonw *w, const char *s);
 void jsonw_string_len(struct jsonw *w, const char *s, size_t n);
-void jsonw_uint(struct jsonw *w, uint64_t v);
-void jsonw_int(struct jsonw *w, int64_t v);
+void jsonw_uint(struct jsonw *w, uint64_t v);	/* all 64 bits, exactly */
+void jsonw_int(struct jsonw *w, int64_t v);	/* INT64_MIN included */
 void jsonw_bool(struct jsonw *w, bool v);
 /* Flush buffered output to the sink and free the writer.  Returns 0, or -1 if
- * any sink write failed (err_set already called).  Does not close the sink. */
+ * any sink write failed (err_set already called; output after the failure
+ * was discarded).  Does not close the sink; an unfinished document (error
+ * paths) is fine.  NULL-safe. */
 int jsonw_free(struct jsonw *w);
 
 #endif

@@ -1,10 +1,12 @@
 /* Compressed kernel containers → the vmlinux ELF inside.
  *
- * Handles an x86 bzImage (boot-protocol setup header, payload_offset /
- * payload_length) and, as a fallback, a bare or embedded compressed stream found
- * by magic (gzip, xz, lzma, zstd, lz4 legacy frame, bzip2, lzo as written by the
- * kernel's lzop-compatible compressor).  Decompression uses the Debian -dev
- * libraries (zlib, liblzma, libzstd, liblz4, libbz2, liblzo2). */
+ * Handles an x86 bzImage (boot-protocol setup header: setup_sects,
+ * payload_offset / payload_length, protocol ≥ 2.08) and, as a fallback, a bare
+ * or embedded compressed stream found by magic like scripts/extract-vmlinux
+ * (gzip, xz, lzma, zstd, lz4 legacy frame, bzip2, lzo in the lzop file format
+ * the kernel's compressor writes).  Decompression uses the Debian -dev
+ * libraries (zlib, liblzma, libzstd, liblz4, libbz2, liblzo2), streaming into
+ * one growable buffer; nothing is printed (failures go through err_set()). */
 #ifndef B2I_KIMAGE_H
 #define B2I_KIMAGE_H
 
@@ -15,12 +17,24 @@
  * compression magic at offset 0).  Cheap; never fails. */
 bool kimage_is_compressed_kernel(struct span in);
 
-/* Find and decompress the kernel payload of `in`.  On success returns 0, fills
- * *out (owned by the caller: buf_free) with bytes that start with an ELF header
- * (\x7fELF), and sets *codec to a static name ("gzip", "xz", "lzma", "zstd",
- * "lz4", "bzip2", "lzo").  On failure returns -1 with err_set() naming what was
- * tried and why it failed.  Output is capped at 1 GiB so hostile input cannot
- * exhaust memory; trailing bytes after a compressed stream are ignored. */
+/* Find and decompress the kernel payload of `in`.
+ *
+ * The bzImage payload is tried first; if there is no usable setup header or
+ * the payload does not decode, every compression magic in the file is tried
+ * in file order and the first stream that decompresses to "\x7fELF..." wins.
+ *
+ * On success returns 0, replaces *out (owned by the caller: buf_free; any
+ * previous contents are freed, so pass it zeroed or valid) with bytes that
+ * start with an ELF header, and sets *codec to a static name ("gzip", "xz",
+ * "lzma", "zstd", "lz4", "bzip2", "lzo").  On failure returns -1, leaves *out
+ * untouched, and err_set() says "vmlinuz: " + what was tried, where (file
+ * offsets) and why it failed.
+ *
+ * Trailing bytes after a stream (the kernel's appended size word, padding) are
+ * ignored; concatenated members of the same codec (cat a.gz b.gz, pbzip2,
+ * pzstd) are decoded as one.  Hostile input is bounded: output is capped at
+ * 1 GiB, decoding stops as soon as the first bytes are not "\x7fELF", and the
+ * fallback scan gives up after 256 candidates or 2 GiB decoded in vain. */
 int kimage_extract_vmlinux(struct span in, struct buf *out, const char **codec);
 
 #endif

@@ -37,7 +37,7 @@ struct profile {
 	bool slide_known;
 	uint64_t slide;
 	char slide_method[384];
-	char image_report[1024];	/* memory images: kernels found, choice, rejects */
+	char image_report[1400];	/* memory images: kernels found, choice, rejects */
 	size_t btf_size;
 
 	/* owned storage behind the spans above */
