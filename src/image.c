@@ -165,8 +165,8 @@ static int open_elf(struct image *img)
 	return 0;
 }
 
-/* ---- AVML v2: per range {magic, version, start, end, pad} + snappy framing
- * stream + u64 trailer ---- */
+/* ---- AVML v2: per range {magic, version, start, end (inclusive), pad} +
+ * snappy framing stream + u64 trailer (the stream's compressed size) ---- */
 
 static int avml_frames(struct span in, uint8_t *out, uint64_t want, uint64_t *consumed)
 {
@@ -217,21 +217,37 @@ static int open_avml(struct image *img)
 	while (off < f.n) {
 		if (!span_has(f, off, 32) || rd_le32(f.p + off) != AVML_MAGIC || rd_le32(f.p + off + 4) != 2)
 			return err_set("AVML: bad range header at file offset %#llx", (unsigned long long)off);
+		/* As in LiME, the end address is inclusive. */
 		uint64_t s = rd_le64(f.p + off + 8), e = rd_le64(f.p + off + 16), used = 0;
-		if (e < s || e - s > (uint64_t)64 << 30)
+		if (e < s || e - s >= (uint64_t)64 << 30)
 			return err_set("AVML: implausible range %#llx-%#llx", (unsigned long long)s,
 				       (unsigned long long)e);
-		size_t len = (size_t)(e - s);
-		uint8_t *dst = xmalloc(len ? len : 1);
+		size_t len = (size_t)(e - s + 1);
 		struct span stream = { f.p + off + 32, f.n - (size_t)off - 32 };
-		if (avml_frames(stream, dst, len, &used) < 0) {
-			free(dst);
+		/* AVML cuts RAM into blocks: a block that continues the previous
+		 * one joins its buffer, so a kernel spanning blocks stays one run. */
+		struct image_run *prev = img->nruns ? &img->runs[img->nruns - 1] : NULL;
+		bool joins = prev && prev->pa + prev->bytes.n == s;
+		size_t keep = joins ? prev->bytes.n : 0;
+		uint8_t *buf = joins ? img->owned[img->nowned - 1] : NULL;
+		buf = xrealloc(buf, keep + len);
+		if (avml_frames(stream, buf + keep, len, &used) < 0) {
+			if (!joins)
+				free(buf);
+			else
+				img->owned[img->nowned - 1] = buf;
 			return -1;
 		}
-		img->owned = xreallocarray(img->owned, img->nowned + 1, sizeof(*img->owned));
-		img->owned[img->nowned++] = dst;
-		if (add_run(img, &cap, s, (struct span){ dst, len }) < 0)
-			return -1;
+		if (joins) {
+			img->owned[img->nowned - 1] = buf;
+			prev->bytes = (struct span){ buf, keep + len };
+			img->present += len;
+		} else {
+			img->owned = xreallocarray(img->owned, img->nowned + 1, sizeof(*img->owned));
+			img->owned[img->nowned++] = buf;
+			if (add_run(img, &cap, s, (struct span){ buf, len }) < 0)
+				return -1;
+		}
 		off += 32 + used + 8;
 	}
 	return 0;

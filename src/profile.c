@@ -251,12 +251,13 @@ static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 		return err_set("%s: empty file", o->input);
 	if (image_has_header(file))
 		return from_memory_image(p, o);
-	add_source(p, "symtab", path_basename(o->input), file);
 	if (is_elf(file)) {
+		add_source(p, "symtab", path_basename(o->input), file);
 		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinux (ELF)");
 		return from_vmlinux(p, file, o) < 0 ? err_prefix("%s: ", o->input) : 0;
 	}
 	if (kimage_is_compressed_kernel(file)) {
+		add_source(p, "symtab", path_basename(o->input), file);
 		if (kimage_extract_vmlinux(file, &p->decompressed, &codec) < 0)
 			return err_prefix("%s: ", o->input);
 		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinuz (%s, %zu bytes decompressed)",
