@@ -2,6 +2,7 @@
 
 #include "banner.h"
 #include "log.h"
+#include "scan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,33 +97,56 @@ struct placement {
 
 static uint64_t to_pa(const struct placement *pl, uint64_t addr) { return addr - (uint64_t)pl->va_minus_pa; }
 
-/* Base-relative tables hold runtime virtual addresses: find the one shift
- * that puts __start_BTF on a BTF header of exactly __stop_BTF-__start_BTF
- * bytes and linux_banner on a banner, searching the run for BTF magics. */
-static bool place_by_btf(const struct image_run *run, uint64_t btf_va, uint64_t btf_size,
-			 const struct ksym *lb, const struct image *img, struct placement *pl)
+/* Does the shift va_minus_pa put a BTF header of exactly btf_size bytes at
+ * __start_BTF and a banner at linux_banner? */
+static bool placement_fits(const struct image *img, int64_t va_minus_pa, uint64_t btf_va,
+			   uint64_t btf_size, uint64_t banner_va)
+{
+	struct span s;
+
+	/* VA - PA of the kernel image is __START_KERNEL_map - phys_base, and
+	 * the kernel is loaded 2 MiB-aligned. */
+	if ((uint64_t)va_minus_pa & (KASLR_ALIGN - 1))
+		return false;
+	if (!image_at(img, btf_va - (uint64_t)va_minus_pa, &s) || btf_claimed_size(s) != btf_size)
+		return false;
+	return image_at(img, banner_va - (uint64_t)va_minus_pa, &s) && banner_len(s);
+}
+
+/* Base-relative tables hold runtime virtual addresses; find the shift to
+ * physical ones.  Since 6.1 the banner ends right before the first kallsyms
+ * array, which pins it at once; otherwise try every BTF header near the
+ * tables (the kernel image is contiguous, .BTF within tens of MiB). */
+static bool place_base_relative(const struct image *img, uint64_t block_pa, uint64_t btf_va,
+				uint64_t btf_size, uint64_t banner_va, struct placement *pl)
 {
 	static const uint8_t magic[4] = { 0x9f, 0xeb, 0x01, 0x00 };
-	const uint8_t *p = run->bytes.p, *end = p + run->bytes.n;
+	uint64_t lo_pa;
+	struct span w;
 
-	while (p < end) {
-		const uint8_t *hit = memmem(p, (size_t)(end - p), magic, sizeof(magic));
-		if (!hit)
-			return false;
-		p = hit + 1;
-		uint64_t pa = run->pa + (uint64_t)(hit - run->bytes.p);
-		if (btf_claimed_size((struct span){ hit, (size_t)(end - hit) }) != btf_size)
-			continue;
-		/* VA - PA of the kernel image is __START_KERNEL_map - phys_base,
-		 * and the kernel is loaded 2 MiB-aligned. */
-		int64_t delta = (int64_t)(btf_va - pa);
-		if ((uint64_t)delta & (KASLR_ALIGN - 1))
-			continue;
-		struct span b;
-		if (lb && (!image_at(img, lb->addr - (uint64_t)delta, &b) || !banner_len(b)))
-			continue;
-		pl->va_minus_pa = delta;
-		return true;
+	if (image_window(img, block_pa, BANNER_MAX + 8, 0, &lo_pa, &w)) {
+		const uint8_t *nul = w.p + w.n;
+		while (nul > w.p && nul[-1] == 0 && w.p + w.n - nul < 8)
+			nul--;	/* the alignment padding, then the banner's NUL */
+		const uint8_t *start = memmem(w.p, (size_t)(nul - w.p), BANNER_PREFIX, strlen(BANNER_PREFIX));
+		for (; start; start = memmem(start + 1, (size_t)(nul - start - 1), BANNER_PREFIX, strlen(BANNER_PREFIX))) {
+			int64_t delta = (int64_t)(banner_va - (lo_pa + (uint64_t)(start - w.p)));
+			if (placement_fits(img, delta, btf_va, btf_size, banner_va)) {
+				pl->va_minus_pa = delta;
+				return true;
+			}
+		}
+	}
+	if (!image_window(img, block_pa, 128u << 20, 128u << 20, &lo_pa, &w))
+		return false;
+	for (const uint8_t *p = w.p, *end = w.p + w.n, *hit; p < end; p = hit + 1) {
+		if (!(hit = memmem(p, (size_t)(end - p), magic, sizeof(magic))))
+			break;
+		int64_t delta = (int64_t)(btf_va - (lo_pa + (uint64_t)(hit - w.p)));
+		if (placement_fits(img, delta, btf_va, btf_size, banner_va)) {
+			pl->va_minus_pa = delta;
+			return true;
+		}
 	}
 	return false;
 }
@@ -196,8 +220,8 @@ static int kaslr(const struct image *img, struct carved_kernel *k, const struct 
 
 /* One kallsyms table → a kernel (1), or a reason in res->rejected why not
  * (0), or an inconsistency that must stop everything (-1, err_set). */
-static int make_kernel(const struct image *img, const struct image_run *run, struct kallsyms_table *t,
-			struct carve_result *res, struct carved_kernel *k)
+static int make_kernel(const struct image *img, uint64_t window_pa, struct kallsyms_table *t,
+		       struct carve_result *res, struct carved_kernel *k)
 {
 	const struct ksym *text = ks_find(t, "_text"), *sb = ks_find(t, "__start_BTF"),
 			  *eb = ks_find(t, "__stop_BTF"), *lb = ks_find(t, "linux_banner");
@@ -208,7 +232,7 @@ static int make_kernel(const struct image *img, const struct image_run *run, str
 	memset(k, 0, sizeof(*k));
 	if (!text || !sb || !eb || eb->addr <= sb->addr) {
 		snprintf(why, sizeof(why), "kallsyms at %#llx lacks _text/__start_BTF/__stop_BTF; ",
-			 (unsigned long long)(run->pa + t->off_token_table));
+			 (unsigned long long)(window_pa + t->off_token_table));
 		note(res->rejected, sizeof(res->rejected), "%s", why);
 		return 0;
 	}
@@ -222,7 +246,8 @@ static int make_kernel(const struct image *img, const struct image_run *run, str
 		note(res->rejected, sizeof(res->rejected), "%s", "__stop_BTF - __start_BTF is not a plausible BTF size; ");
 		return 0;
 	}
-	if (t->enc != KSYM_ENC_PC_RELATIVE && !place_by_btf(run, sb->addr, btf_size, lb, img, &pl)) {
+	if (t->enc != KSYM_ENC_PC_RELATIVE &&
+	    !place_base_relative(img, window_pa + t->off_block_start, sb->addr, btf_size, lb->addr, &pl)) {
 		note(res->rejected, sizeof(res->rejected), "%s",
 		     "kallsyms found but no BTF header of the size __stop_BTF-__start_BTF lies at a consistent place (BTF zeroed or overwritten?); ");
 		return 0;
@@ -249,32 +274,72 @@ static int make_kernel(const struct image *img, const struct image_run *run, str
 	return 1;
 }
 
+/* Windows of the image around landmark hits, merged where they overlap: a
+ * kallsyms block (names, markers, tables) spans a few MiB around its token
+ * table. */
+#define KALLSYMS_REACH (24u << 20)
+
+static int carve_window(const struct image *img, uint64_t pa, struct span w, struct carve_result *res,
+			size_t *cap)
+{
+	struct kallsyms_table *tables = NULL;
+	int hard_error = 0;
+	/* Decoding at the window's physical address makes PC-relative (7.0+)
+	 * addresses physical addresses. */
+	int n = kallsyms_carve_all(w, pa, &tables);
+
+	for (int i = 0; i < n; i++) {
+		if (res->n == *cap) {
+			*cap = *cap ? *cap * 2 : 4;
+			res->k = xreallocarray(res->k, *cap, sizeof(*res->k));
+		}
+		int made = make_kernel(img, pa, &tables[i], res, &res->k[res->n]);
+		if (made > 0)
+			res->n++;
+		else if (made < 0)
+			hard_error = -1;
+	}
+	kallsyms_free_all(tables, n);
+	return hard_error;
+}
+
 int carve_kernels(const struct image *img, struct carve_result *res)
 {
+	const struct span needles[2] = {
+		{ kallsyms_landmark, KALLSYMS_LANDMARK_LEN },
+		{ (const uint8_t *)VMCOREINFO_LANDMARK, strlen(VMCOREINFO_LANDMARK) },
+	};
+	struct scan_hits hits[2];
 	size_t cap = 0;
 	int hard_error = 0;
 
 	memset(res, 0, sizeof(*res));
-	res->nvmci = vmcoreinfo_scan(img, res->vmci, ARRAY_SIZE(res->vmci));
-	for (size_t r = 0; r < img->nruns; r++) {
-		struct kallsyms_table *tables = NULL;
-		const struct image_run *run = &img->runs[r];
-		/* Decoding at the run's physical address makes PC-relative
-		 * (7.0+) addresses physical addresses. */
-		int n = kallsyms_carve_all(run->bytes, run->pa, &tables);
-		for (int i = 0; i < n; i++) {
-			if (res->n == cap) {
-				cap = cap ? cap * 2 : 4;
-				res->k = xreallocarray(res->k, cap, sizeof(*res->k));
-			}
-			int made = make_kernel(img, run, &tables[i], res, &res->k[res->n]);
-			if (made > 0)
-				res->n++;
-			else if (made < 0)
-				hard_error = -1;
+	scan_image(img, needles, 2, hits);
+	res->nvmci = vmcoreinfo_collect(img, hits[1].pa, hits[1].n, res->vmci, ARRAY_SIZE(res->vmci));
+	for (size_t i = 0; i < hits[0].n;) {
+		uint64_t lo_pa, hi_pa;
+		struct span w;
+		if (!image_window(img, hits[0].pa[i], KALLSYMS_REACH, KALLSYMS_REACH, &lo_pa, &w)) {
+			i++;
+			continue;
 		}
-		kallsyms_free_all(tables, n);
+		/* Extend over the next hits in reach, within the same run. */
+		hi_pa = lo_pa + w.n;
+		size_t j = i + 1;
+		for (; j < hits[0].n && hits[0].pa[j] < hi_pa; j++) {
+			uint64_t lo2;
+			struct span w2;
+			if (image_window(img, hits[0].pa[j], KALLSYMS_REACH, KALLSYMS_REACH, &lo2, &w2) &&
+			    lo2 + w2.n > hi_pa && lo2 <= hi_pa && w2.p - (lo2 - lo_pa) == w.p) {
+				hi_pa = lo2 + w2.n;
+				w.n = (size_t)(hi_pa - lo_pa);
+			}
+		}
+		if (carve_window(img, lo_pa, w, res, &cap) < 0)
+			hard_error = -1;
+		i = j;
 	}
+	scan_hits_free(hits, 2);
 	if (res->n)
 		return 0;
 	if (hard_error)

@@ -320,7 +320,7 @@ void image_close(struct image *img)
 	memset(img, 0, sizeof(*img));
 }
 
-bool image_at(const struct image *img, uint64_t pa, struct span *out)
+static const struct image_run *run_of(const struct image *img, uint64_t pa)
 {
 	size_t lo = 0, hi = img->nruns;
 
@@ -331,10 +331,29 @@ bool image_at(const struct image *img, uint64_t pa, struct span *out)
 		else
 			hi = mid;
 	}
-	if (!lo)
+	if (!lo || pa - img->runs[lo - 1].pa >= img->runs[lo - 1].bytes.n)
+		return NULL;
+	return &img->runs[lo - 1];
+}
+
+bool image_window(const struct image *img, uint64_t pa, uint64_t before, uint64_t after,
+		  uint64_t *start_pa, struct span *out)
+{
+	const struct image_run *r = run_of(img, pa);
+	if (!r)
 		return false;
-	const struct image_run *r = &img->runs[lo - 1];
-	if (pa - r->pa >= r->bytes.n)
+	uint64_t off = pa - r->pa;
+	uint64_t lo = off > before ? off - before : 0;
+	uint64_t hi = r->bytes.n - off > after ? off + after : r->bytes.n;
+	*start_pa = r->pa + lo;
+	*out = (struct span){ r->bytes.p + lo, (size_t)(hi - lo) };
+	return true;
+}
+
+bool image_at(const struct image *img, uint64_t pa, struct span *out)
+{
+	const struct image_run *r = run_of(img, pa);
+	if (!r)
 		return false;
 	out->p = r->bytes.p + (pa - r->pa);
 	out->n = r->bytes.n - (size_t)(pa - r->pa);

@@ -43,4 +43,9 @@ void image_close(struct image *img);
 /* The bytes at physical address pa, up to the end of its run. */
 bool image_at(const struct image *img, uint64_t pa, struct span *out);
 
+/* The part of pa's run within [pa - before, pa + after): its bytes and the
+ * physical address of its first byte.  False if pa is not in the image. */
+bool image_window(const struct image *img, uint64_t pa, uint64_t before, uint64_t after,
+		  uint64_t *start_pa, struct span *out);
+
 #endif

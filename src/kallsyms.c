@@ -36,7 +36,7 @@
 /* Lowest kernel virtual address on x86_64 and arm64 (48-bit and LA57 alike). */
 #define KERNEL_VA_MIN 0xffff800000000000ull
 
-static const uint8_t digit_run[20] = {
+const uint8_t kallsyms_landmark[KALLSYMS_LANDMARK_LEN] = {
 	'0', 0, '1', 0, '2', 0, '3', 0, '4', 0, '5', 0, '6', 0, '7', 0, '8', 0, '9', 0,
 };
 
@@ -225,7 +225,7 @@ static size_t tokens_end(struct span r, struct nul_queue *q, size_t start)
  * bytes of label padding. */
 static bool find_tokens(struct span r, struct nul_queue *nq, size_t hit, struct tokens *tok)
 {
-	size_t end = tokens_end(r, nq, hit + sizeof(digit_run));
+	size_t end = tokens_end(r, nq, hit + sizeof(kallsyms_landmark));
 	if (!end)
 		return false;
 	for (size_t q = end; q - end < 256 && q < r.n; q++) {
@@ -951,7 +951,7 @@ int kallsyms_carve_all(struct span r, uint64_t va_of_start, struct kallsyms_tabl
 
 	*out = NULL;
 	while (r.p && pos < r.n) {
-		const uint8_t *h = memmem(r.p + pos, r.n - pos, digit_run, sizeof(digit_run));
+		const uint8_t *h = memmem(r.p + pos, r.n - pos, kallsyms_landmark, sizeof(kallsyms_landmark));
 		if (!h)
 			break;
 		size_t hit = (size_t)(h - r.p);

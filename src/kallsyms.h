@@ -100,6 +100,13 @@ int kallsyms_carve_all(struct span r, uint64_t va_of_start,
 int kallsyms_carve(struct span r, uint64_t va_of_start, struct kallsyms_table *out);
 
 void kallsyms_free(struct kallsyms_table *t);
+
+/* The bytes every kallsyms token table contains ("0\0" "1\0" ... "9\0": the
+ * digits are always single-character tokens).  Searching an image for them
+ * finds the candidate tables; kallsyms_carve_all() on a window of a few MiB
+ * around a hit decodes them. */
+#define KALLSYMS_LANDMARK_LEN 20
+extern const uint8_t kallsyms_landmark[KALLSYMS_LANDMARK_LEN];
 void kallsyms_free_all(struct kallsyms_table *tables, int n);
 
 /* "pre-4.20", "4.20-6.1", "6.2-6.3", "6.4-6.19" or "7.0+" (for messages). */

@@ -76,30 +76,23 @@ static size_t add_unique(struct vmcoreinfo *out, size_t n, size_t max, const str
 	return n;
 }
 
-size_t vmcoreinfo_scan(const struct image *img, struct vmcoreinfo *out, size_t max)
+size_t vmcoreinfo_collect(const struct image *img, const uint64_t *hits, size_t nhits,
+			  struct vmcoreinfo *out, size_t max)
 {
-	static const char key[] = "OSRELEASE=";
 	size_t n = 0;
 	struct vmcoreinfo v;
+	struct span text;
 
 	if (img->vmcoreinfo.n) {
 		memset(&v, 0, sizeof(v));
 		if (vmcoreinfo_parse(img->vmcoreinfo, &v))
 			n = add_unique(out, n, max, &v);
 	}
-	for (size_t r = 0; r < img->nruns; r++) {
-		struct span s = img->runs[r].bytes;
-		const uint8_t *p = s.p, *end = s.p + s.n;
-		while (p < end) {
-			const uint8_t *hit = memmem(p, (size_t)(end - p), key, sizeof(key) - 1);
-			if (!hit)
-				break;
-			memset(&v, 0, sizeof(v));
-			if (vmcoreinfo_parse((struct span){ hit, (size_t)(end - hit) }, &v)) {
-				v.pa = img->runs[r].pa + (uint64_t)(hit - s.p);
-				n = add_unique(out, n, max, &v);
-			}
-			p = hit + 1;
+	for (size_t i = 0; i < nhits; i++) {
+		memset(&v, 0, sizeof(v));
+		if (image_at(img, hits[i], &text) && vmcoreinfo_parse(text, &v)) {
+			v.pa = hits[i];
+			n = add_unique(out, n, max, &v);
 		}
 	}
 	return n;

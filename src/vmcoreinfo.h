@@ -20,8 +20,13 @@ struct vmcoreinfo {
 /* Parse VMCOREINFO text (stops at the first NUL or non-text byte). */
 bool vmcoreinfo_parse(struct span text, struct vmcoreinfo *v);
 
-/* Every distinct VMCOREINFO text in the image (ELF note first).  Returns how
- * many were stored in out[max]. */
-size_t vmcoreinfo_scan(const struct image *img, struct vmcoreinfo *out, size_t max);
+/* The text every VMCOREINFO copy starts with: scan the image for it. */
+#define VMCOREINFO_LANDMARK "OSRELEASE="
+
+/* Every distinct VMCOREINFO text: the ELF core note first, then the copies at
+ * the physical addresses where VMCOREINFO_LANDMARK was found.  Returns how many
+ * were stored in out[max]. */
+size_t vmcoreinfo_collect(const struct image *img, const uint64_t *hits, size_t nhits,
+			  struct vmcoreinfo *out, size_t max);
 
 #endif
