@@ -582,8 +582,10 @@ static enum step restart_codec(const struct codec *c, struct stream *s)
 	return c->open(s);
 }
 
-/* Run the adapter until the stream ends.  Returns NULL or why it failed. */
-static const char *pump(const struct codec *c, struct stream *s, struct buf *got)
+/* Run the adapter until the stream ends (or `enough` is satisfied).
+ * Returns NULL or why it failed. */
+static const char *pump(const struct codec *c, struct stream *s, struct buf *got,
+			kimage_enough_fn enough)
 {
 	for (;;) {
 		size_t window = open_window(got, s->need_out);
@@ -602,6 +604,8 @@ static const char *pump(const struct codec *c, struct stream *s, struct buf *got
 			return "output exceeds the 1 GiB cap (decompression bomb?)";
 		if (!elf_prefix_ok(got, false))
 			return "decompressed data does not start with an ELF header";
+		if (enough && got->len >= SELFMAG && got->len >= enough((struct span){ got->p, got->len }))
+			return NULL;
 		if (r == STEP_END) {
 			if (!next_member_follows(c, s))
 				return NULL;	/* trailing bytes are not ours */
@@ -621,7 +625,7 @@ static const char *pump(const struct codec *c, struct stream *s, struct buf *got
  * codec, offset and reason (without the "vmlinuz: " prefix), and *wasted
  * (if given) receives the number of bytes decoded in vain. */
 static int decode_stream(const struct codec *c, struct span in, size_t file_off, size_t size_hint,
-			 struct buf *out, size_t *wasted)
+			 kimage_enough_fn enough, struct buf *out, size_t *wasted)
 {
 	struct stream s = { .start = in.p, .in = in.p, .in_left = in.n };
 	struct buf got = { 0 };
@@ -634,7 +638,7 @@ static int decode_stream(const struct codec *c, struct span in, size_t file_off,
 	if (c->open(&s) == STEP_FAIL)
 		failure = s.why;
 	else
-		failure = pump(c, &s, &got);
+		failure = pump(c, &s, &got, enough);
 	c->close(&s);
 	if (!failure && !elf_prefix_ok(&got, true))
 		failure = "decompressed data does not start with an ELF header";
@@ -696,7 +700,8 @@ static bool bzimage_payload(struct span in, struct span *payload, size_t *payloa
 
 /* Decode the bzImage payload.  The kernel build appends the decompressed size
  * (le32) to every payload (for gzip it is the ISIZE trailer): a size hint. */
-static int try_bzimage_payload(struct span in, struct buf *out, const char **codec, size_t *tried_off,
+static int try_bzimage_payload(struct span in, kimage_enough_fn enough, struct buf *out,
+			       const char **codec, size_t *tried_off,
 			       char *why, size_t why_len)
 {
 	struct span payload;
@@ -711,7 +716,7 @@ static int try_bzimage_payload(struct span in, struct buf *out, const char **cod
 		return -1;
 	}
 	*tried_off = off;
-	if (decode_stream(c, payload, off, rd_le32(payload.p + payload.n - 4), out, NULL) == 0) {
+	if (decode_stream(c, payload, off, rd_le32(payload.p + payload.n - 4), enough, out, NULL) == 0) {
 		*codec = c->name;
 		return 0;
 	}
@@ -737,7 +742,8 @@ static size_t next_magic(struct span in, size_t from, const struct codec *c)
 /* Like scripts/extract-vmlinux: try every magic in file order (skipping the
  * already-tried skip_off) and keep the first stream that yields an ELF.  On
  * failure writes a summary (with the first candidate's reason) into why. */
-static int scan_for_elf_stream(struct span in, size_t skip_off, struct buf *out, const char **codec,
+static int scan_for_elf_stream(struct span in, size_t skip_off, kimage_enough_fn enough,
+			       struct buf *out, const char **codec,
 			       char *why, size_t why_len)
 {
 	size_t next[ARRAY_SIZE(codecs)], wasted = 0;
@@ -766,7 +772,7 @@ static int scan_for_elf_stream(struct span in, size_t skip_off, struct buf *out,
 		tried++;
 		struct span stream = { in.p + off, in.n - off };
 		size_t lost = 0;
-		if (decode_stream(c, stream, off, 0, out, &lost) == 0) {
+		if (decode_stream(c, stream, off, 0, enough, out, &lost) == 0) {
 			*codec = c->name;
 			return 0;
 		}
@@ -788,18 +794,24 @@ bool kimage_is_compressed_kernel(struct span in)
 	return has_setup_header(in) || codec_at(in, 0) != NULL;
 }
 
-int kimage_extract_vmlinux(struct span in, struct buf *out, const char **codec)
+int kimage_extract_vmlinux_prefix(struct span in, struct buf *out, const char **codec,
+				  kimage_enough_fn enough)
 {
 	char header_why[512], scan_why[512];
 	size_t tried_off = SIZE_MAX;
 
 	if (in.n == 0)
 		return err_set("vmlinuz: input is empty");
-	if (try_bzimage_payload(in, out, codec, &tried_off, header_why, sizeof(header_why)) == 0)
+	if (try_bzimage_payload(in, enough, out, codec, &tried_off, header_why, sizeof(header_why)) == 0)
 		return 0;
-	if (scan_for_elf_stream(in, tried_off, out, codec, scan_why, sizeof(scan_why)) == 0) {
+	if (scan_for_elf_stream(in, tried_off, enough, out, codec, scan_why, sizeof(scan_why)) == 0) {
 		pr_debug("vmlinuz: %s; found a %s stream by scanning instead\n", header_why, *codec);
 		return 0;
 	}
 	return err_set("vmlinuz: %s; %s", header_why, scan_why);
+}
+
+int kimage_extract_vmlinux(struct span in, struct buf *out, const char **codec)
+{
+	return kimage_extract_vmlinux_prefix(in, out, codec, NULL);
 }

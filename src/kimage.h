@@ -37,4 +37,11 @@ bool kimage_is_compressed_kernel(struct span in);
  * fallback scan gives up after 256 candidates or 2 GiB decoded in vain. */
 int kimage_extract_vmlinux(struct span in, struct buf *out, const char **codec);
 
+/* As kimage_extract_vmlinux(), but decompression stops as soon as `enough`
+ * says the output holds what the caller needs: it is called with the bytes
+ * so far and returns how many are needed (SIZE_MAX: unknown yet, go on). */
+typedef size_t (*kimage_enough_fn)(struct span so_far);
+int kimage_extract_vmlinux_prefix(struct span in, struct buf *out, const char **codec,
+				  kimage_enough_fn enough);
+
 #endif

@@ -1,5 +1,6 @@
 /* btf2isf: a Volatility3 profile (ISF JSON) from a kernel's own BTF, kallsyms
  * and banner.  This file is the command line only. */
+#include "check.h"
 #include "isf.h"
 #include "jsonw.h"
 #include "log.h"
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -17,6 +19,8 @@ static const char usage_text[] =
 	"Usage: btf2isf [OPTIONS] INPUT            write the ISF of a kernel file to stdout\n"
 	"       btf2isf [OPTIONS] --live           the running kernel\n"
 	"       btf2isf [OPTIONS] --btf FILE --map FILE [--banner TEXT|@FILE]\n"
+	"       btf2isf check [--json] PROFILE IMAGE   does a profile fit a memory image?\n"
+	"                                               (see 'btf2isf check --help')\n"
 	"\n"
 	"INPUT is recognised by content: a memory image (raw, LiME, ELF core, AVML),\n"
 	"a vmlinux ELF (with or without .symtab) or a compressed vmlinuz/bzImage\n"
@@ -198,6 +202,11 @@ done:
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
+
+	if (argc > 1 && !strcmp(argv[1], "check")) {
+		signal(SIGPIPE, SIG_IGN);
+		return check_main(argc - 1, argv + 1);
+	}
 	int ret = parse_args(argc, argv, &c);
 
 	if (ret >= 0)

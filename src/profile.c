@@ -129,32 +129,55 @@ static int banner_from_option(struct profile *p, const char *arg)
 
 /* ---- input kinds ---- */
 
+/* kallsyms lives in .rodata; without section headers, in a read-only segment.
+ * The 7.0+ encoding needs the arrays' virtual addresses: pass them along. */
+static int vmlinux_kallsyms(struct profile *p, const struct vmlinux *v)
+{
+	const struct vmlinux_section *rodata = vmlinux_section(v, ".rodata");
+
+	if (rodata && rodata->bytes.n)
+		return symbols_from_kallsyms(p, rodata->bytes, rodata->va);
+	for (size_t i = 0; i < v->nseg; i++)
+		if (!v->seg[i].writable && symbols_from_kallsyms(p, v->seg[i].bytes, v->seg[i].va) == 0)
+			return 0;
+	return err_set("no kallsyms tables in the kernel's read-only data (and no .symtab)");
+}
+
+/* .BTF by section, else between the __start_BTF and __stop_BTF symbols. */
+static int vmlinux_btf(struct profile *p, const struct vmlinux *v)
+{
+	const struct vmlinux_section *sec = vmlinux_section(v, ".BTF");
+	const struct symbol *start = symbols_find(&p->symbols, "__start_BTF"),
+			    *stop = symbols_find(&p->symbols, "__stop_BTF");
+	struct span bytes;
+
+	if (sec && sec->bytes.n)
+		return parse_btf(p, sec->bytes, ".BTF section");
+	if (v->nsec || !start || !stop)
+		return err_set("no .BTF section: the kernel was built without CONFIG_DEBUG_INFO_BTF");
+	if (stop->addr <= start->addr || !vmlinux_bytes_at(v, start->addr, &bytes) ||
+	    bytes.n < stop->addr - start->addr)
+		return err_set("__start_BTF..__stop_BTF (%#llx..%#llx) is not inside the kernel's data",
+			       (unsigned long long)start->addr, (unsigned long long)stop->addr);
+	bytes.n = (size_t)(stop->addr - start->addr);
+	return parse_btf(p, bytes, "BTF at __start_BTF");
+}
+
 /* A vmlinux ELF (given, or decompressed from a vmlinuz). */
 static int from_vmlinux(struct profile *p, struct span elf, const struct profile_opts *o)
 {
-	const struct vmlinux_section *btf_sec, *rodata;
-
 	if (vmlinux_open(elf, &p->vml) < 0)
 		return -1;
-	btf_sec = vmlinux_section(&p->vml, ".BTF");
-	if (!btf_sec || !btf_sec->bytes.n)
-		return err_set("no .BTF section: the kernel was built without CONFIG_DEBUG_INFO_BTF");
-	if (parse_btf(p, btf_sec->bytes, ".BTF section") < 0)
-		return -1;
-
 	if (vmlinux_read_symtab(&p->vml, &p->symbols) == 0 && p->symbols.n) {
 		snprintf(p->symbol_source, sizeof(p->symbol_source), ".symtab (%zu entries)",
 			 p->symbols.n);
-	} else {
-		/* Distribution kernels are stripped: kallsyms is the symbol table.
-		 * Its arrays live in .rodata; the 7.0+ encoding needs their VAs. */
-		rodata = vmlinux_section(&p->vml, ".rodata");
-		if (!rodata || !rodata->bytes.n)
-			return err_set("no .symtab and no .rodata section to find kallsyms in");
-		if (symbols_from_kallsyms(p, rodata->bytes, rodata->va) < 0)
-			return -1;
+	} else if (vmlinux_kallsyms(p, &p->vml) < 0) {
+		/* Distribution kernels are stripped: kallsyms is the symbol table. */
+		return -1;
 	}
 	symbols_finish(&p->symbols);
+	if (vmlinux_btf(p, &p->vml) < 0)
+		return -1;
 	if (o->banner_arg)
 		return banner_from_option(p, o->banner_arg);
 	return banner_from_vmlinux(p, &p->vml);
@@ -258,9 +281,10 @@ static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 	}
 	if (kimage_is_compressed_kernel(file)) {
 		add_source(p, "symtab", path_basename(o->input), file);
-		if (kimage_extract_vmlinux(file, &p->decompressed, &codec) < 0)
+		/* Only the read-only segments are needed: stop there. */
+		if (kimage_extract_vmlinux_prefix(file, &p->decompressed, &codec, vmlinux_needed_prefix) < 0)
 			return err_prefix("%s: ", o->input);
-		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinuz (%s, %zu bytes decompressed)",
+		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinuz (%s, first %zu bytes decompressed)",
 			 codec, p->decompressed.len);
 		struct span elf = { p->decompressed.p, p->decompressed.len };
 		return from_vmlinux(p, elf, o) < 0 ? err_prefix("%s: ", o->input) : 0;

@@ -22,6 +22,47 @@ static struct span file_range(struct span f, uint64_t off, uint64_t size)
 	return (struct span){ f.p + off, (size_t)size };
 }
 
+/* PT_LOAD segments whose file bytes are present (wholly or in part). */
+static int read_segments(struct vmlinux *v, const Elf64_Ehdr *eh)
+{
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    !span_has(v->file, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
+		return err_set("ELF: program header table (offset %#llx, %u entries) lies outside the file",
+			       (unsigned long long)eh->e_phoff, eh->e_phnum);
+	v->seg = xcalloc(eh->e_phnum ? eh->e_phnum : 1, sizeof(*v->seg));
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, v->file.p + eh->e_phoff + (size_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD || !ph.p_filesz || ph.p_offset >= v->file.n)
+			continue;
+		uint64_t len = ph.p_filesz < v->file.n - ph.p_offset ? ph.p_filesz : v->file.n - ph.p_offset;
+		v->seg[v->nseg++] = (struct vmlinux_segment){
+			ph.p_vaddr, { v->file.p + ph.p_offset, (size_t)len }, (ph.p_flags & PF_W) != 0 };
+	}
+	return 0;
+}
+
+size_t vmlinux_needed_prefix(struct span so_far)
+{
+	Elf64_Ehdr eh;
+	uint64_t end = 0;
+
+	if (so_far.n < sizeof(eh))
+		return SIZE_MAX;
+	memcpy(&eh, so_far.p, sizeof(eh));
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0)
+		return 0;	/* not ours to judge: let the caller fail on it */
+	if (!span_has(so_far, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr)))
+		return SIZE_MAX;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, so_far.p + eh.e_phoff + (size_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_LOAD && !(ph.p_flags & PF_W) && ph.p_offset + ph.p_filesz > end)
+			end = ph.p_offset + ph.p_filesz;
+	}
+	return end && end < SIZE_MAX ? (size_t)end : SIZE_MAX;
+}
+
 int vmlinux_open(struct span file, struct vmlinux *v)
 {
 	Elf64_Ehdr eh;
@@ -35,10 +76,15 @@ int vmlinux_open(struct span file, struct vmlinux *v)
 		return err_set("ELF: only little-endian 64-bit kernels are supported (class %u, data %u)",
 			       eh.e_ident[EI_CLASS], eh.e_ident[EI_DATA]);
 	v->is_64 = true;
+	if (read_segments(v, &eh) < 0)
+		return -1;
 	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 ||
-	    !span_has(file, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr)))
+	    !span_has(file, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr))) {
+		if (v->nseg)
+			return 0;	/* cut after the segments we need */
 		return err_set("ELF: section header table (offset %#llx, %u entries) lies outside the %zu-byte file",
 			       (unsigned long long)eh.e_shoff, eh.e_shnum, file.n);
+	}
 
 	const uint8_t *sh = file.p + eh.e_shoff;
 	Elf64_Shdr strsh;
@@ -70,6 +116,7 @@ int vmlinux_open(struct span file, struct vmlinux *v)
 void vmlinux_close(struct vmlinux *v)
 {
 	free(v->sec);
+	free(v->seg);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -81,16 +128,23 @@ const struct vmlinux_section *vmlinux_section(const struct vmlinux *v, const cha
 	return NULL;
 }
 
+static bool bytes_in(uint64_t base, struct span bytes, uint64_t va, struct span *out)
+{
+	if (!bytes.n || va < base || va - base >= bytes.n)
+		return false;
+	out->p = bytes.p + (va - base);
+	out->n = bytes.n - (size_t)(va - base);
+	return true;
+}
+
 bool vmlinux_bytes_at(const struct vmlinux *v, uint64_t va, struct span *out)
 {
-	for (size_t i = 0; i < v->nsec; i++) {
-		const struct vmlinux_section *s = &v->sec[i];
-		if (!(s->flags & SHF_ALLOC) || !s->bytes.n || va < s->va || va - s->va >= s->bytes.n)
-			continue;
-		out->p = s->bytes.p + (va - s->va);
-		out->n = s->bytes.n - (size_t)(va - s->va);
-		return true;
-	}
+	for (size_t i = 0; i < v->nsec; i++)
+		if ((v->sec[i].flags & SHF_ALLOC) && bytes_in(v->sec[i].va, v->sec[i].bytes, va, out))
+			return true;
+	for (size_t i = 0; !v->nsec && i < v->nseg; i++)
+		if (bytes_in(v->seg[i].va, v->seg[i].bytes, va, out))
+			return true;
 	return false;
 }
 
