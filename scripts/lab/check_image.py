@@ -103,8 +103,9 @@ def check_kernel(d, truth, raw):
     text = raw.read(text_pa, PAGE)
     check("'Kernel code' start holds code (non-zero page)", text.count(0) < PAGE // 2)
     pob = int(der.get("page_offset_base", "0x0"), 16)
-    check("page_offset_base value is a direct-map base", pob >> 47 == 0x1FFFF and pob & 0x3FFFFFFF == 0,
-          hex(pob))
+    top = 12 + 9 * levels - 1   # highest VA bit the page tables translate: 47, or 56 with LA57
+    check("page_offset_base value is a canonical, 1 GiB-aligned kernel address",
+          pob >> top == (1 << (64 - top)) - 1 and pob & 0x3FFFFFFF == 0, hex(pob))
     if pob:
         pa = walk(raw, pgd, pob + text_pa, levels)
         check("direct map (page_offset_base + PA) maps back to the same PA", pa == text_pa)
