@@ -79,7 +79,7 @@ struct check {
 	struct seen_banner *seen;
 	size_t nseen;
 	int closest;
-	char diff[768];
+	char diff[768], diff_names[128];
 	struct scan_hits hits[2];	/* "Linux version ", "swapper" */
 
 	/* step 2 */
@@ -336,7 +336,8 @@ static void banner_split(const uint8_t *b, size_t len, struct banner_parts *bp)
 }
 
 /* Fields that differ between a and b, as text; returns how many are equal. */
-static int banner_compare(const struct banner_parts *a, const struct banner_parts *b, char *out, size_t n)
+static int banner_compare(const struct banner_parts *a, const struct banner_parts *b, char *out, size_t n,
+			  char *names, size_t nn)
 {
 	const struct {
 		const char *what, *x, *y;
@@ -348,9 +349,9 @@ static int banner_compare(const struct banner_parts *a, const struct banner_part
 		{ "builder", a->builder, b->builder },
 	};
 	int same = 0;
-	size_t o = 0;
+	size_t o = 0, on = 0;
 
-	out[0] = 0;
+	out[0] = names[0] = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 		if (!strcmp(f[i].x, f[i].y)) {
 			same++;
@@ -359,6 +360,8 @@ static int banner_compare(const struct banner_parts *a, const struct banner_part
 		if (o < n)
 			o += (size_t)snprintf(out + o, n - o, "%s%s '%s' vs '%s'", o ? ", " : "", f[i].what, f[i].x,
 					      f[i].y);
+		if (on < nn)
+			on += (size_t)snprintf(names + on, nn - on, "%s%s", on ? ", " : "", f[i].what);
 	}
 	return same;
 }
@@ -406,8 +409,6 @@ static int step_banner(struct check *c)
 	if (c->banner_copies)
 		return 0;
 
-	char pb[BANNER_MAX];
-	banner_text(c->banner.p, c->banner.n, pb, sizeof(pb));
 	if (!c->nseen)
 		return fail(c, S,
 			    "the profile's banner (release %s) is not in the image, and the image holds no Linux banner at all%s",
@@ -419,23 +420,26 @@ static int step_banner(struct check *c)
 	int best = -1;
 	for (size_t i = 0; i < c->nseen; i++) {
 		banner_split(c->seen[i].text, c->seen[i].len, &got);
-		char d[768];
-		int same = banner_compare(&want, &got, d, sizeof(d));
+		char d[768], names[128];
+		int same = banner_compare(&want, &got, d, sizeof(d), names, sizeof(names));
 		if (same > best) {
 			best = same;
 			c->closest = (int)i;
 			snprintf(c->diff, sizeof(c->diff), "%s", d);
+			snprintf(c->diff_names, sizeof(c->diff_names), "%s", names);
 		}
 	}
-	if (!c->diff[0])
+	if (!c->diff[0]) {
 		snprintf(c->diff, sizeof(c->diff), "%s",
 			 "same fields, different bytes (spacing, or the profile's constant_data lacks the \"\\n\\0\" terminator)");
-	char ib[BANNER_MAX];
+		snprintf(c->diff_names, sizeof(c->diff_names), "%s", "bytes only");
+	}
 	struct seen_banner *cl = &c->seen[c->closest];
-	banner_text(cl->text, cl->len, ib, sizeof(ib));
+	struct banner_parts near;
+	banner_split(cl->text, cl->len, &near);
 	return fail(c, S,
-		    "the profile's banner is not in the image.  profile: '%s'.  image (%zu distinct banner%s): closest '%s' at physical %#llx; it differs in %s",
-		    pb, c->nseen, c->nseen == 1 ? "" : "s", ib, (ull)cl->pa, c->diff);
+		    "the profile's banner (release %s) is not in the image; the closest banner in the image is release %s, which differs in %s",
+		    c->release, near.release, c->diff_names);
 }
 
 /* ---- step 2: KASLR ------------------------------------------------------------ */
@@ -960,18 +964,30 @@ static void print_text(const struct check *c)
 		printf("step %d  %-7s %s\n", s + 1, step_name[s], c->state[s] > 0 ? "ok" : "FAILED");
 		if (c->state[s] < 0) {
 			printf("  %s\n", c->msg[s]);
-			if (s == STEP_BANNER)
+			if (s == STEP_BANNER && c->banner.n) {
+				banner_text(c->banner.p, c->banner.n, buf, sizeof(buf));
+				printf("  profile banner: '%s'\n", buf);
+				if (c->diff[0])
+					printf("  difference from the closest: %s\n", c->diff);
 				for (size_t i = 0; i < c->nseen; i++) {
 					banner_text(c->seen[i].text, c->seen[i].len, buf, sizeof(buf));
-					printf("  image banner %zu: '%s' at physical %#llx (%zu cop%s)\n", i + 1, buf,
-					       (ull)c->seen[i].pa, c->seen[i].copies, c->seen[i].copies == 1 ? "y" : "ies");
+					printf("  image banner%s '%s' at physical %#llx (%zu cop%s)\n",
+					       (int)i == c->closest ? " (closest):" : ":          ", buf, (ull)c->seen[i].pa,
+					       c->seen[i].copies, c->seen[i].copies == 1 ? "y" : "ies");
 				}
+			}
 		}
 		if (s == STEP_BANNER && c->state[s] > 0) {
 			banner_text(c->banner.p, c->banner.n, buf, sizeof(buf));
 			printf("  '%s'\n  at physical %#llx (%zu cop%s)\n", buf, (ull)c->banner_pa, c->banner_copies,
 			       c->banner_copies == 1 ? "y" : "ies");
+			/* Other kernels' banners; near-copies of this one (stale or
+			 * partly overwritten) are only in the JSON report. */
 			for (size_t i = 0; i < c->nseen; i++) {
+				struct banner_parts bp;
+				banner_split(c->seen[i].text, c->seen[i].len, &bp);
+				if (!strcmp(bp.release, c->release))
+					continue;
 				banner_text(c->seen[i].text, c->seen[i].len, buf, sizeof(buf));
 				printf("  the image also holds '%s' at physical %#llx\n", buf, (ull)c->seen[i].pa);
 			}

@@ -57,6 +57,8 @@ struct isf_types {
 	size_t n_bases;
 	struct var_type *vars;
 	size_t n_vars;
+	uint32_t *var_slots;		/* open-addressing hash of vars: index + 1 */
+	size_t var_mask;
 	struct isf_types_stats stats;
 };
 
@@ -553,6 +555,23 @@ static int var_cmp(const void *a, const void *b)
 	return strcmp(((const struct var_type *)a)->name, ((const struct var_type *)b)->name);
 }
 
+/* Every symbol of a profile is looked up here: a hash, not a search. */
+static void index_vars(struct isf_types *t)
+{
+	size_t slots = 16;
+
+	while (slots < t->n_vars * 2)
+		slots *= 2;
+	t->var_mask = slots - 1;
+	t->var_slots = xcalloc(slots, sizeof(*t->var_slots));
+	for (size_t i = 0; i < t->n_vars; i++) {
+		size_t h = (size_t)XXH3_64bits(t->vars[i].name, strlen(t->vars[i].name)) & t->var_mask;
+		while (t->var_slots[h])
+			h = (h + 1) & t->var_mask;
+		t->var_slots[h] = (uint32_t)i + 1;
+	}
+}
+
 static void collect_vars(struct isf_types *t)
 {
 	size_t cap = 0, out = 0;
@@ -579,14 +598,17 @@ static void collect_vars(struct isf_types *t)
 		if (!out || strcmp(t->vars[out - 1].name, t->vars[i].name))
 			t->vars[out++] = t->vars[i];
 	t->n_vars = out;
+	index_vars(t);
 }
 
 uint32_t isf_types_var_type(const struct isf_types *t, const char *name)
 {
-	struct var_type key = { .name = name };
-	const struct var_type *v = t->n_vars ?
-		bsearch(&key, t->vars, t->n_vars, sizeof(key), var_cmp) : NULL;
-	return v ? v->type : 0;
+	size_t h = (size_t)XXH3_64bits(name, strlen(name)) & t->var_mask;
+
+	for (; t->var_slots[h]; h = (h + 1) & t->var_mask)
+		if (!strcmp(t->vars[t->var_slots[h] - 1].name, name))
+			return t->vars[t->var_slots[h] - 1].type;
+	return 0;
 }
 
 /* ---- construction ---- */
@@ -625,6 +647,7 @@ void isf_types_free(struct isf_types *t)
 	free(t->enums.v);
 	free(t->bases);
 	free(t->vars);
+	free(t->var_slots);
 	free(t);
 }
 

@@ -45,7 +45,7 @@ static void add_source(struct profile *p, const char *kind, const char *name, st
 
 	s->kind = kind;
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	sha256_hex(bytes.p, bytes.n, s->sha256);
+	sha256_hex_start(&p->hashing[p->isf.nsources - 1], bytes, s->sha256);
 }
 
 static bool is_raw_btf(struct span s)
@@ -70,18 +70,6 @@ static int parse_btf(struct profile *p, struct span bytes, const char *what)
 
 /* ---- symbols ---- */
 
-static const char *layout_name(enum ksym_layout l)
-{
-	switch (l) {
-	case KSYM_LAYOUT_PRE_4_20: return "pre-4.20";
-	case KSYM_LAYOUT_4_20: return "4.20-6.1";
-	case KSYM_LAYOUT_6_2: return "6.2-6.3";
-	case KSYM_LAYOUT_6_4: return "6.4-6.19";
-	case KSYM_LAYOUT_7_0: return "7.0+";
-	}
-	return "?";
-}
-
 static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t va)
 {
 	struct kallsyms_table t;
@@ -94,7 +82,7 @@ static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t
 			    t.syms[i].absolute);
 	}
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
-		 "kallsyms (%zu entries, %s layout, encoding %c)", t.n, layout_name(t.layout),
+		 "kallsyms (%zu entries, %s layout, encoding %c)", t.n, kallsyms_layout_name(t.layout),
 		 (char)t.enc);
 	kallsyms_free(&t);
 	return 0;
@@ -242,7 +230,7 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	symbols_finish(&p->symbols);
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms in memory (%zu entries, %s layout, encoding %c)", k->ks.n,
-		 layout_name(k->ks.layout), (char)k->ks.enc);
+		 kallsyms_layout_name(k->ks.layout), (char)k->ks.enc);
 	if (o->banner_arg) {
 		if (banner_from_option(p, o->banner_arg) < 0)
 			return -1;
@@ -470,6 +458,8 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 		p->isf.symdb = symdb_builtin();
 	}
 	p->types = isf_types_new(p->btf);
+	for (int i = 0; i < p->isf.nsources; i++)
+		sha256_hex_finish(&p->hashing[i]);
 	p->isf.types = p->types;
 	p->isf.symbols = &p->symbols;
 	p->isf.banner = (struct span){ p->banner.p, p->banner.len };
@@ -478,6 +468,8 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 
 void profile_free(struct profile *p)
 {
+	for (size_t i = 0; i < ARRAY_SIZE(p->hashing); i++)
+		sha256_hex_finish(&p->hashing[i]);	/* error paths: before unmapping */
 	isf_types_free(p->types);
 	btf__free(p->btf);
 	symbols_free(&p->symbols);

@@ -48,6 +48,7 @@ struct profile {
 	struct symdb *own_symdb;
 	struct image img;
 	struct carve_result carve;
+	struct hash_job hashing[4];	/* one per isf.sources entry */
 };
 
 int profile_build(const struct profile_opts *o, struct profile *p);

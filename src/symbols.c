@@ -25,29 +25,33 @@ void symbols_add(struct symbols *s, const char *name, size_t len, uint64_t addr,
 /* qsort has no context argument in C11: the pool is passed through here. */
 static const uint8_t *sort_pool;
 
-/* Sorting ~200k names with strcmp dominates a profile run; compare a
- * big-endian prefix first (same order as strcmp for NUL-padded strings). */
+/* Sorting ~200k names with strcmp dominated a profile run; compare two
+ * big-endian 8-byte prefixes first (the same order as strcmp for NUL-padded
+ * strings; 16 bytes get past common prefixes such as "__pfx_"). */
 struct sort_item {
-	uint64_t prefix;
+	uint64_t prefix[2];
 	struct symbol sym;
 };
 
-static uint64_t name_prefix(const char *name)
+static void name_prefix(const char *name, uint64_t out[2])
 {
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++) {
-		v = v << 8 | (uint8_t)*name;
-		if (*name)
-			name++;
+	for (int w = 0; w < 2; w++) {
+		uint64_t v = 0;
+		for (int i = 0; i < 8; i++) {
+			v = v << 8 | (uint8_t)*name;
+			if (*name)
+				name++;
+		}
+		out[w] = v;
 	}
-	return v;
 }
 
 static int by_name_then_addr(const void *a, const void *b)
 {
 	const struct sort_item *x = a, *y = b;
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
+	for (int w = 0; w < 2; w++)
+		if (x->prefix[w] != y->prefix[w])
+			return x->prefix[w] < y->prefix[w] ? -1 : 1;
 	int c = strcmp((const char *)sort_pool + x->sym.name, (const char *)sort_pool + y->sym.name);
 	if (c)
 		return c;
@@ -65,8 +69,10 @@ void symbols_finish(struct symbols *s)
 		return;
 	sort_pool = s->names.p;
 	items = xreallocarray(NULL, s->n, sizeof(*items));
-	for (size_t i = 0; i < s->n; i++)
-		items[i] = (struct sort_item){ name_prefix(symbol_name(s, &s->v[i])), s->v[i] };
+	for (size_t i = 0; i < s->n; i++) {
+		items[i].sym = s->v[i];
+		name_prefix(symbol_name(s, &s->v[i]), items[i].prefix);
+	}
 	qsort(items, s->n, sizeof(*items), by_name_then_addr);
 	for (size_t i = 0; i < s->n; i++) {
 		if (out && !strcmp(symbol_name(s, &s->v[out - 1]), symbol_name(s, &items[i].sym))) {

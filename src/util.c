@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -160,6 +161,33 @@ void sha256_hex(const void *data, size_t n, char out[65])
 	}
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void *hash_thread(void *arg)
+{
+	struct hash_job *job = arg;
+	sha256_hex(job->data.p, job->data.n, job->out);
+	return NULL;
+}
+
+void sha256_hex_start(struct hash_job *job, struct span data, char out[65])
+{
+	pthread_t t;
+
+	job->data = data;
+	job->out = out;
+	job->started = pthread_create(&t, NULL, hash_thread, job) == 0;
+	if (job->started)
+		job->thread = (unsigned long)t;
+	else
+		sha256_hex(data.p, data.n, out);	/* no thread: do it now */
+}
+
+void sha256_hex_finish(struct hash_job *job)
+{
+	if (job->started)
+		pthread_join((pthread_t)job->thread, NULL);
+	job->started = false;
 }
 
 char *base64_encode(const void *data, size_t n)
