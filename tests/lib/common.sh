@@ -36,3 +36,12 @@ ref_kernels() {
 	[ -n "${REF:-}" ] && [ -d "$REF" ] || return 0
 	for d in "$REF"/debian-*/; do [ -f "$d/vmlinuz" ] && basename "$d"; done
 }
+
+# A kernel file to test with: the first reference kernel, else the current
+# Debian kernel (downloaded into .cache/kernels once); empty if neither.
+some_kernel() {
+	local k
+	k=$(ref_kernels | head -n 1)
+	if [ -n "$k" ]; then echo "$REF/$k/vmlinuz"; return; fi
+	"$TOP/scripts/debian-kernel" 2>/dev/null || true
+}
