@@ -124,7 +124,10 @@ static void test_structs(void)
 	CHECK_STR(str_at(j, "user_types/list_head/fields/next/type/subtype/name"), "list_head", "pointer subtype");
 	/* anonymous union member */
 	CHECK(json_object_get_boolean(at(j, "user_types/task/fields/unnamed_field_0/anonymous")), "anonymous member flagged");
+	char uname_buf[64] = "";
 	const char *uname = str_at(j, "user_types/task/fields/unnamed_field_0/type/name");
+	if (uname)	/* kept past json_object_put() below */
+		uname = strncpy(uname_buf, uname, sizeof(uname_buf) - 1);
 	CHECK(uname && !strncmp(uname, "unnamed_", 8) && strlen(uname) == 24, "anonymous union named unnamed_<16 hex>: %s", uname ? uname : "-");
 	CHECK_STR(str_at(j, "user_types/task/fields/unnamed_field_0/type/kind"), "union", "anonymous member kind");
 	if (uname) {
