@@ -145,7 +145,8 @@ void scan_image(const struct image *img, const struct span *needles, size_t nnee
 		hits[k].pa = xreallocarray(NULL, total ? total : 1, sizeof(uint64_t));
 		hits[k].n = 0;
 		for (size_t t = 0; t < nthreads; t++) {
-			memcpy(hits[k].pa + hits[k].n, w[t].hits[k].pa, w[t].hits[k].n * sizeof(uint64_t));
+			if (w[t].hits[k].n)
+				memcpy(hits[k].pa + hits[k].n, w[t].hits[k].pa, w[t].hits[k].n * sizeof(uint64_t));
 			hits[k].n += w[t].hits[k].n;
 			free(w[t].hits[k].pa);
 		}
