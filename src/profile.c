@@ -75,7 +75,7 @@ static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t
 	struct kallsyms_table t;
 
 	if (kallsyms_carve(region, va, &t) < 0)
-		return err_prefix("kallsyms: ");
+		return -1;	/* the message names kallsyms and where */
 	for (size_t i = 0; i < t.n; i++) {
 		const char *name = ksym_name(&t, &t.syms[i]);
 		symbols_add(&p->symbols, name, strlen(name), t.syms[i].addr, t.syms[i].type,
@@ -225,7 +225,7 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 		 image_format_name(p->img.format), p->img.nruns,
 		 (unsigned long long)(p->img.present >> 20));
 	if (parse_btf(p, k->btf, "BTF in the image") < 0)
-		return -1;
+		return err_prefix("%s: ", o->input);
 	carve_symbols(k, &p->symbols);
 	symbols_finish(&p->symbols);
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
