@@ -57,7 +57,7 @@ static double now(void)
 
 static int misuse(const char *what)
 {
-	fprintf(stderr, "btf2isf: %s\nTry 'btf2isf --help'.\n", what);
+	fprintf(stderr, "btf2isf: %s (see btf2isf --help)\n", what);
 	return EXIT_USAGE;
 }
 
