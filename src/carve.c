@@ -2,6 +2,7 @@
 
 #include "banner.h"
 #include "log.h"
+#include "pagetable.h"	/* pt_kernel_text: the first present PMD of __START_KERNEL_map is _text */
 #include "scan.h"
 
 #include <stdio.h>
@@ -14,10 +15,6 @@
 #define KASLR_ALIGN 0x200000ULL
 #define BTF_MIN_SIZE (64u << 10)
 #define BTF_MAX_SIZE (64u << 20)
-
-#define PTE_PRESENT 0x1ULL
-#define PTE_LARGE 0x80ULL
-#define PTE_FRAME 0x000ffffffffff000ULL
 
 static const struct ksym *ks_find(const struct kallsyms_table *t, const char *name)
 {
@@ -44,50 +41,6 @@ static uint64_t btf_claimed_size(struct span s)
 			end = layout_end;
 	}
 	return hdr_len + end;
-}
-
-static bool read_u64(const struct image *img, uint64_t pa, uint64_t *v)
-{
-	struct span s;
-	if (!image_at(img, pa, &s) || s.n < 8)
-		return false;
-	*v = rd_le64(s.p);
-	return true;
-}
-
-/* Walk the kernel page tables rooted at pgd_pa down to the table that maps
- * __START_KERNEL_map.  At boot the kernel clears every PMD below _text, so the
- * first present 2 MiB entry is _text: its virtual and physical address. */
-static bool pt_kernel_text(const struct image *img, uint64_t pgd_pa, int levels, uint64_t *va,
-			   uint64_t *pa)
-{
-	uint64_t table = pgd_pa & PTE_FRAME, e;
-
-	for (int level = levels; level > 2; level--) {
-		/* PML5[511], PML4[511], then PUD[510] for 0xffffffff80000000. */
-		unsigned idx = level == 3 ? 510 : 511;
-		if (!read_u64(img, table + idx * 8, &e) || !(e & PTE_PRESENT) || (e & PTE_LARGE))
-			return false;
-		table = e & PTE_FRAME;
-	}
-	for (unsigned i = 0; i < 512; i++) {
-		if (!read_u64(img, table + i * 8, &e))
-			return false;
-		if (!(e & PTE_PRESENT))
-			continue;
-		*va = START_KERNEL_MAP + (uint64_t)i * KASLR_ALIGN;
-		if (e & PTE_LARGE) {
-			*pa = e & PTE_FRAME & ~(KASLR_ALIGN - 1);
-			return true;
-		}
-		/* 4 KiB pages: the first PTE of that table. */
-		uint64_t pte;
-		if (!read_u64(img, (e & PTE_FRAME), &pte) || !(pte & PTE_PRESENT))
-			return false;
-		*pa = pte & PTE_FRAME;
-		return true;
-	}
-	return false;
 }
 
 /* Turns a kallsyms address of this table into a physical address. */
@@ -265,6 +218,7 @@ static int make_kernel(const struct image *img, uint64_t window_pa, struct kalls
 		return 0;
 	}
 	k->banner = (struct span){ s.p, blen };
+	k->banner_pa = to_pa(&pl, lb->addr);
 	banner_release(s.p, blen, k->release, sizeof(k->release));
 	k->pa_text = to_pa(&pl, text->addr);
 	if (kaslr(img, k, t, &pl, res) < 0)
@@ -305,16 +259,17 @@ static int carve_window(const struct image *img, uint64_t pa, struct span w, str
 
 int carve_kernels(const struct image *img, struct carve_result *res)
 {
-	const struct span needles[2] = {
+	const struct span needles[3] = {
 		{ kallsyms_landmark, KALLSYMS_LANDMARK_LEN },
 		{ (const uint8_t *)VMCOREINFO_LANDMARK, strlen(VMCOREINFO_LANDMARK) },
+		{ (const uint8_t *)BANNER_PREFIX, strlen(BANNER_PREFIX) },
 	};
-	struct scan_hits hits[2];
+	struct scan_hits hits[3];
 	size_t cap = 0;
 	int hard_error = 0;
 
 	memset(res, 0, sizeof(*res));
-	scan_image(img, needles, 2, hits);
+	scan_image(img, needles, 3, hits);
 	res->nvmci = vmcoreinfo_collect(img, hits[1].pa, hits[1].n, res->vmci, ARRAY_SIZE(res->vmci));
 	for (size_t i = 0; i < hits[0].n;) {
 		uint64_t lo_pa, hi_pa;
@@ -339,6 +294,9 @@ int carve_kernels(const struct image *img, struct carve_result *res)
 			hard_error = -1;
 		i = j;
 	}
+	res->banner_pa = hits[2].pa;	/* kept for the report */
+	res->nbanners = hits[2].n;
+	hits[2].pa = NULL;
 	scan_hits_free(hits, 2);
 	if (res->n)
 		return 0;
@@ -349,8 +307,35 @@ int carve_kernels(const struct image *img, struct carve_result *res)
 	return err_set("no kernel found in the image: no kallsyms table (not a Linux memory image, or the kernel's read-only data is missing)");
 }
 
+void carve_describe_other_banners(const struct carve_result *r, const struct carved_kernel *k,
+				  const struct image *img, char *out, size_t n)
+{
+	size_t others = 0, used = 0;
+	struct span s;
+
+	out[0] = 0;
+	for (size_t i = 0; i < r->nbanners; i++) {
+		if (image_at(img, r->banner_pa[i], &s) && s.p == k->banner.p)
+			continue;	/* the one in use */
+		if (others++ < 3 && image_at(img, r->banner_pa[i], &s)) {
+			size_t len = strnlen((const char *)s.p, s.n < 48 ? s.n : 48);
+			char text[64];
+			size_t j;
+			for (j = 0; j < len && s.p[j] >= 0x20 && s.p[j] < 0x7f; j++)
+				text[j] = (char)s.p[j];
+			text[j] = 0;
+			used += (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%#llx '%s...'",
+						 others > 1 ? ", " : "", (unsigned long long)r->banner_pa[i], text);
+		}
+	}
+	if (others && used < n)
+		snprintf(out + used, n - used, "%s: %zu other 'Linux version' string%s, not at linux_banner (log buffers, page cache, stale copies)",
+			 others > 3 ? ", ..." : "", others, others > 1 ? "s" : "");
+}
+
 void carve_free(struct carve_result *r)
 {
+	free(r->banner_pa);
 	for (size_t i = 0; i < r->n; i++)
 		kallsyms_free(&r->k[i].ks);
 	free(r->k);

@@ -17,6 +17,7 @@ struct carved_kernel {
 	struct kallsyms_table ks;	/* decoded table (owned) */
 	struct span btf;		/* BTF bytes inside the image */
 	struct span banner;		/* banner bytes, "\n\0" included */
+	uint64_t banner_pa;
 	char release[65];
 
 	uint64_t pa_text;		/* physical load address of _text */
@@ -34,7 +35,16 @@ struct carve_result {
 	struct vmcoreinfo vmci[8];
 	size_t nvmci;
 	char rejected[512];		/* why other candidates were dropped */
+	/* Every "Linux version " string in the image: only those at a kernel's
+	 * linux_banner are used; the others (printk buffer, page cache, other
+	 * kernels' leftovers) are reported. */
+	uint64_t *banner_pa;
+	size_t nbanners;
 };
+
+/* Describe the banner strings not used by kernel k (count and examples). */
+void carve_describe_other_banners(const struct carve_result *r, const struct carved_kernel *k,
+				  const struct image *img, char *out, size_t n);
 
 /* Find every kernel in the image.  0 with at least one kernel, else -1 with
  * err_set() saying why none qualified. */

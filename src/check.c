@@ -13,11 +13,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define MAX_TASKS (1u << 20)
 #define MAX_MODULES (1u << 16)
 #define MAX_SEEN_BANNERS 16
 #define CMDLINE_MAX 4096	/* bytes of a command line read and shown */
+#define CMDLINE_BUDGET (64u << 20)	/* all command lines together (hostile task lists) */
 #define PID_MAX_LIMIT 4194304	/* include/linux/threads.h, 64-bit */
 #define STR_MAX 128		/* comm, module name, utsname fields: read at most */
 #define PAGE_MASK_4K 0xfffULL
@@ -96,12 +98,22 @@ struct check {
 
 	/* step 3 */
 	struct task *tasks;
-	size_t ntasks, task_cap;
+	size_t ntasks, task_cap, cmd_total;
 	struct module *mods;
 	size_t nmods, mod_cap;
 	char uts_release[STR_MAX], hostname[STR_MAX];
 	char notes[1024];
+
+	/* seconds: profile, image open, landmark scan, each step */
+	double t_profile, t_image, t_scan, t_step[NSTEPS];
 };
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int fail(struct check *c, int step, const char *fmt, ...) B2I_PRINTF(3, 4);
 static int fail(struct check *c, int step, const char *fmt, ...)
@@ -740,6 +752,12 @@ static int read_cmdline(struct check *c, const struct offsets *o, struct task *t
 		return 0;
 	}
 	size_t len = end - start > CMDLINE_MAX ? CMDLINE_MAX : (size_t)(end - start), done = 0;
+	if (c->cmd_total + len > CMDLINE_BUDGET) {
+		snprintf(t->cmd_note, sizeof(t->cmd_note), "not read: %u MiB of command lines already read",
+			 CMDLINE_BUDGET >> 20);
+		return 0;
+	}
+	c->cmd_total += len;
 	t->cmd = xmalloc(len);
 	if (!pt_read(&user, start, t->cmd, len, &w, &done))
 		snprintf(t->cmd_note, sizeof(t->cmd_note), "argument page %#llx not in memory (%s)",
@@ -769,11 +787,22 @@ static int walk_tasks(struct check *c, const struct offsets *o)
 	char owner[STR_MAX + 32] = "init_task";
 	int ret = -1;
 
-	if (kread_u64(c, head + o->next, &next, "task_struct.tasks.next", owner) < 0)
+	uint64_t last;
+	if (kread_u64(c, head + o->next, &next, "task_struct.tasks.next", owner) < 0 ||
+	    kread_u64(c, head + o->prev, &last, "task_struct.tasks.prev", owner) < 0)
 		return -1;
+	if (next == head)
+		return fail(c, STEP_WALK,
+			    "task_struct.tasks of init_task is an empty list (next points to itself): no process at all, or a wrong task_struct.tasks offset");
 	vset_add(&seen, head);
 	for (;;) {
 		if (next == head) {
+			if (last != node) {
+				fail(c, STEP_WALK,
+				     "task_struct.tasks.prev of init_task is %#llx, but the list ends at %#llx (%s): the list does not link back",
+				     (ull)last, (ull)node, owner);
+				break;
+			}
 			ret = 0;
 			break;
 		}
@@ -1225,6 +1254,17 @@ static void print_json(const struct check *c)
 	summary(c, buf, sizeof(buf));
 	jsonw_name(w, "summary");
 	jsonw_string(w, buf);
+	jsonw_name(w, "milliseconds");
+	jsonw_start_object(w);
+	const struct { const char *what; double t; } times[] = {
+		{ "profile", c->t_profile }, { "image", c->t_image }, { "scan", c->t_scan },
+		{ "banner", c->t_step[STEP_BANNER] }, { "kaslr", c->t_step[STEP_KASLR] }, { "walk", c->t_step[STEP_WALK] },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(times); i++) {
+		jsonw_name(w, times[i].what);
+		jsonw_uint(w, (uint64_t)(times[i].t * 1000 + 0.5));
+	}
+	jsonw_end_object(w);
 	jsonw_end_object(w);
 	jsonw_free(w);
 	sink_write(out, "\n", 1);
@@ -1250,25 +1290,34 @@ static void check_free(struct check *c)
 
 static void run_steps(struct check *c)
 {
+	double t = now();
 	if (isf_open(c->profile_path, &c->isf) < 0) {
 		snprintf(c->input_error, sizeof(c->input_error), "cannot read the profile: %s", err_get());
 		return;
 	}
+	c->t_profile = now() - t;
+	t = now();
 	if (image_open(c->image_path, &c->img) < 0) {
 		snprintf(c->input_error, sizeof(c->input_error), "cannot read the image: %s", err_get());
 		return;
 	}
 	c->img_open = true;
+	c->t_image = now() - t;
+	t = now();
 	const struct span needles[2] = {
 		{ (const uint8_t *)LINUX_VERSION, sizeof(LINUX_VERSION) - 1 },
 		{ (const uint8_t *)SWAPPER, sizeof(SWAPPER) - 1 },
 	};
 	scan_image(&c->img, needles, ARRAY_SIZE(needles), c->hits);
+	c->t_scan = now() - t;
 
 	int (*const steps[NSTEPS])(struct check *) = { step_banner, step_kaslr, step_walk };
 	for (int s = 0; s < NSTEPS; s++) {
 		err_clear();
-		if (steps[s](c) < 0) {
+		t = now();
+		int r = steps[s](c);
+		c->t_step[s] = now() - t;
+		if (r < 0) {
 			c->state[s] = -1;
 			if (!c->msg[s][0])
 				snprintf(c->msg[s], sizeof(c->msg[s]), "%s", err_get());

@@ -152,6 +152,8 @@ static void report(const struct profile *p, const struct isf_report *r, double t
 			r->symdb_missing_type, r->missing_example);
 	fprintf(stderr, "banner:       %.*s  [from %s]\n", (int)(p->banner.len > 2 ? p->banner.len - 2 : 0),
 		(const char *)p->banner.p, p->banner_source);
+	if (p->other_banners[0])
+		fprintf(stderr, "              rejected %s\n", p->other_banners);
 	if (p->image_report[0])
 		fprintf(stderr, "image:        %s\n", p->image_report);
 	if (p->slide_known)

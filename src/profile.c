@@ -236,8 +236,10 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 			return -1;
 	} else {
 		buf_append(&p->banner, k->banner.p, k->banner.n);
+		carve_describe_other_banners(&p->carve, k, &p->img, p->other_banners,
+					     sizeof(p->other_banners));
 		snprintf(p->banner_source, sizeof(p->banner_source), "linux_banner at physical %#llx",
-			 (unsigned long long)(k->banner.p - p->img.file.p));
+			 (unsigned long long)k->banner_pa);
 	}
 	p->slide_known = k->runtime_text != 0;
 	p->slide = k->slide;

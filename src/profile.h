@@ -38,6 +38,7 @@ struct profile {
 	uint64_t slide;
 	char slide_method[384];
 	char image_report[1400];	/* memory images: kernels found, choice, rejects */
+	char other_banners[512];	/* memory images: banner strings not used */
 	size_t btf_size;
 
 	/* owned storage behind the spans above */
