@@ -371,9 +371,9 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 		return err_prefix("--live: ");
 	if (symbols_parse_map((struct span){ kf->data, kf->size }, "/proc/kallsyms", &p->symbols) < 0)
 		return -1;
+	snprintf(p->symbol_source, sizeof(p->symbol_source), "/proc/kallsyms (%zu entries)", p->symbols.n);
 	symbols_finish(&p->symbols);
 	snprintf(p->input_kind, sizeof(p->input_kind), "running kernel");
-	snprintf(p->symbol_source, sizeof(p->symbol_source), "/proc/kallsyms (%zu entries)", p->symbols.n);
 	text = symbols_find(&p->symbols, "_text");
 	if (!text || !text->addr)
 		return err_set("/proc/kallsyms shows no address for _text (kptr_restrict): run as root");
@@ -388,6 +388,8 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 	} else if (lb && live_read_banner(lb->addr, &p->banner) == 0) {
 		snprintf(p->banner_source, sizeof(p->banner_source), "/proc/kcore at linux_banner");
 	} else {
+		char why[64];
+		snprintf(why, sizeof(why), "%s", lb ? err_get() : "no linux_banner symbol");
 		if (!(vf = open_input(p, "/proc/version")))
 			return err_prefix("--live: ");
 		buf_free(&p->banner);
@@ -395,7 +397,7 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 		buf_append(&p->banner, "", 1);
 		if (!banner_len((struct span){ p->banner.p, p->banner.len }))
 			return err_set("/proc/version does not hold a kernel banner");
-		snprintf(p->banner_source, sizeof(p->banner_source), "/proc/version");
+		snprintf(p->banner_source, sizeof(p->banner_source), "/proc/version; %s", why);
 	}
 	banner_release(p->banner.p, p->banner.len, p->release, sizeof(p->release));
 
