@@ -38,9 +38,15 @@ $(BUILD)/libb2i.a: $(LIB_OBJS)
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
-# The symbol-type database is reviewed as text and compiled in.
-$(BUILD)/symdb_data.c: symdb/symdb.txt scripts/symdb2c.sh | $(BUILD)
-	sh scripts/symdb2c.sh $< > $@.tmp && mv $@.tmp $@
+# The symbol-type database is reviewed as text and compiled in: the packer
+# links the library objects except the table itself.
+PACK_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+
+$(BUILD)/symdb-pack: scripts/symdb-pack.c $(PACK_OBJS)
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(PACK_OBJS) $(LDLIBS)
+
+$(BUILD)/symdb_data.c: symdb/symdb.txt scripts/symdb2c.sh $(BUILD)/symdb-pack | $(BUILD)
+	sh scripts/symdb2c.sh $< $(BUILD)/symdb-pack > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/symdb_data.o: $(BUILD)/symdb_data.c
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
@@ -52,6 +58,18 @@ $(BUILD) $(BUILD)/tests:
 	mkdir -p $@
 
 units: $(UNIT_BINS)
+
+# symdb tooling (README "The symdb"): the DWARF reader needs libdw (libdw-dev);
+# the rest of the build does not.
+$(BUILD)/symdb-gen: scripts/symdb-gen.c $(BUILD)/libb2i.a
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libb2i.a -ldw $(LDLIBS)
+
+symdb-gen: $(BUILD)/symdb-gen
+
+# Rows of every cached DWARF kernel (.cache/dbg/, scripts/symdb-fetch) into
+# symdb/kernels/, merged into symdb/symdb.txt.
+symdb:
+	BUILD=$(BUILD) sh scripts/symdb-update
 
 check: all units
 	BTF2ISF=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) SAN=$(SAN) \
@@ -67,5 +85,5 @@ install: all
 clean:
 	rm -rf build btf2isf
 
-.PHONY: all units check bench install clean
+.PHONY: all units check bench install clean symdb-gen symdb
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

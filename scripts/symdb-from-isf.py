@@ -6,8 +6,12 @@ from dwarf2json ISF profiles.
 
 Prints symdb.txt rows to stdout.  Only symbols whose type is not void are
 written; --symbols limits the output to the names listed in FILE.  The type
-expression grammar is described in src/symdb.h.  (Issue #4 replaces this with a
-generator that reads DWARF directly; this one serves where only an ISF exists.)
+expression grammar is described in src/symdb.h.  The built-in symdb is made by
+scripts/symdb-gen from DWARF (README "The symdb"); this one serves where only
+a dwarf2json ISF exists, for a --symdb FILE.  Its names are dwarf2json's: a
+typedef of a struct is named after the typedef (struct spinlock_t, which the
+ISF writer also lists) and anonymous types are skipped, their names being
+tool-specific.
 """
 import argparse, json, lzma, gzip, sys
 

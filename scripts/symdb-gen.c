@@ -8,7 +8,11 @@
  * Output (sorted, LC_ALL=C order):
  *     # symdb-gen: release R series X.Y
  *     # banner: Linux version ...
- *     symbol <TAB> type-expression
+ *     symbol <TAB> type-expression [<TAB> function]
+ * The third field marks a symbol that is a function in .symtab but that C
+ * declares as a variable (see below): not a global variable, but typed as
+ * dwarf2json types it; scripts/symdb-eval keeps them out of its variable
+ * count.
  * A type that this kernel's own BTF (the vmlinux's .BTF section) cannot
  * resolve is written "? EXPR": the symbol is known, its type is not
  * expressible in BTF names (e.g. an anonymous struct whose layout pahole
@@ -30,10 +34,15 @@
  *
  * Which DWARF entry gives a symbol its type: the definition whose address
  * is the symbol's (the highest address of that name in .symtab, as the ISF
- * writer keeps); a symbol defined outside C (asm) takes the type of its
- * extern declaration.  An array definition whose extern declaration leaves
- * the size open ("extern const char linux_banner[]") takes the declaration's
- * count 0, as dwarf2json does and as is stable across builds.  --explain
+ * writer keeps); a symbol defined outside C (asm, Rust) takes the type of its
+ * extern declaration -- even a function: rust/exports.c declares every
+ * exported Rust function "extern int", and dwarf2json types them so.  An
+ * array definition whose extern declaration leaves the size open
+ * ("extern const char linux_banner[]") takes the declaration's count 0, as
+ * dwarf2json mostly does and as is stable across builds.  A definition at
+ * another address is used only when nothing else names the symbol and it is
+ * not a function.  Function-scope statics are not read: .symtab names them
+ * "name.N" with a compiler-chosen N that no other kernel shares.  --explain
  * prints, per symbol, every candidate considered.
  */
 #include "isftypes.h"
@@ -216,6 +225,7 @@ enum cand { C_DEF_AT_ADDR, C_DEF_OTHER, C_DECL, C_LAST, C_N };
 struct sym {
 	const char *name;
 	uint64_t addr;		/* highest address of this name */
+	bool is_func;		/* the symbol there is a function */
 	unsigned ndef, ndecl;
 	bool decl_conflict;	/* declarations disagree */
 	const char *c[C_N];	/* interned expressions, see enum cand */
@@ -354,8 +364,9 @@ struct gen {
 	struct intern strings;
 	struct memo expr_memo, anon_memo;
 	struct symtab syms;
+	const struct isf_types *types;	/* this kernel's BTF names */
 	bool explain;
-	unsigned long n_vars, n_cus;
+	unsigned long n_vars, n_cus, n_flat;
 };
 
 static const char *anon_name(struct gen *g, Dwarf_Die *die, int depth);
@@ -366,7 +377,7 @@ static const char *kind_word(int tag)
 }
 
 /* The canonical text isftypes.c's desc_text() writes for a reference. */
-static void desc_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth)
+static void desc_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth, bool flat)
 {
 	Dwarf_Die mem, tmem;
 
@@ -398,16 +409,24 @@ static void desc_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth)
 			return;
 		case DW_TAG_pointer_type:
 			str_cat(b, "*");
-			desc_text(g, b, type_of(die, &mem), depth + 1);
+			desc_text(g, b, type_of(die, &mem), depth + 1, flat);
 			return;
 		case DW_TAG_array_type: {
+			/* pahole flattens int[5][2] to int[10] (older versions). */
 			Dwarf_Die sr;
+			uint32_t total = 1;
 			if (dwarf_child(die, &sr) == 0)
 				do {
-					if (dwarf_tag(&sr) == DW_TAG_subrange_type)
+					if (dwarf_tag(&sr) != DW_TAG_subrange_type)
+						continue;
+					if (flat)
+						total *= subrange_count(&sr);
+					else
 						str_fmt(b, "[%u]", subrange_count(&sr));
 				} while (dwarf_siblingof(&sr, &sr) == 0);
-			desc_text(g, b, type_of(die, &mem), depth + 1);
+			if (flat)
+				str_fmt(b, "[%u]", total);
+			desc_text(g, b, type_of(die, &mem), depth + 1, flat);
 			return;
 		}
 		case DW_TAG_structure_type:
@@ -465,7 +484,7 @@ static uint64_t member_bit_offset(Dwarf_Die *m)
 }
 
 /* The canonical layout text of isftypes.c's layout_text(). */
-static void layout_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth)
+static void layout_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth, bool flat)
 {
 	int tag = dwarf_tag(die);
 	uint64_t size = udata(die, DW_AT_byte_size, 0);
@@ -481,7 +500,7 @@ static void layout_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth)
 				str_cat(b, mn ? mn : "");
 				str_fmt(b, ":%u:%u:", (unsigned)member_bit_offset(&c),
 					(unsigned)udata(&c, DW_AT_bit_size, 0));
-				desc_text(g, b, type_of(&c, &mem), depth + 1);
+				desc_text(g, b, type_of(&c, &mem), depth + 1, flat);
 				str_cat(b, ";");
 			} else if (ct == DW_TAG_enumerator) {
 				const char *en = dwarf_diename(&c);
@@ -507,24 +526,42 @@ static void layout_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth)
 	str_cat(b, "}");
 }
 
+static const char *layout_name(struct gen *g, Dwarf_Die *die, int depth, bool flat)
+{
+	struct str b = { 0 };
+	char name[32];
+
+	layout_text(g, &b, die, depth, flat);
+	snprintf(name, sizeof(name), "unnamed_%016llx", (unsigned long long)XXH64(b.p, b.len, 0));
+	free(b.p);
+	return intern(&g->strings, name);
+}
+
+/* The ISF writer's name of an anonymous type: the hash of its layout with
+ * arrays as DWARF has them, or flattened if that is what this kernel's BTF
+ * holds (pahole's encoding of multi-dimensional arrays). */
 static const char *anon_name(struct gen *g, Dwarf_Die *die, int depth)
 {
 	const char **slot = memo_slot(&g->anon_memo, dwarf_dieoffset(die));
-	struct str b = { 0 };
-	char name[32];
+	const char *kind = kind_word(dwarf_tag(die));
 
 	if (*slot)
 		return *slot;
 	if (depth > MAX_DEPTH)
 		return "unnamed_cycle";
 	memo_set(&g->anon_memo, slot, "unnamed_cycle");	/* guards self-reference */
-	layout_text(g, &b, die, depth);
-	snprintf(name, sizeof(name), "unnamed_%016llx", (unsigned long long)XXH64(b.p, b.len, 0));
-	free(b.p);
+	const char *name = layout_name(g, die, depth, false);
+	if (g->types && !isf_types_has(g->types, kind, name)) {
+		const char *flat = layout_name(g, die, depth, true);
+		if (isf_types_has(g->types, kind, flat)) {
+			name = flat;
+			g->n_flat++;
+		}
+	}
 	/* layout_text may have grown the memo: look the slot up again. */
 	slot = memo_slot(&g->anon_memo, dwarf_dieoffset(die));
-	memo_set(&g->anon_memo, slot, intern(&g->strings, name));
-	return *slot;
+	memo_set(&g->anon_memo, slot, name);
+	return name;
 }
 
 /* A symdb type expression (src/symdb.h) for a type DIE; NULL die = void. */
@@ -586,9 +623,8 @@ static void type_expr(struct gen *g, struct str *b, Dwarf_Die *die, int depth)
 		case DW_TAG_unspecified_type:
 			str_cat(b, "void");
 			return;
-		default:
-			str_cat(b, "? tag ");
-			str_fmt(b, "0x%x", (unsigned)tag);
+		default:	/* nothing C has: the symbol is kept, marked */
+			str_fmt(b, "? DWARF tag 0x%x", (unsigned)tag);
 			return;
 		}
 	}
@@ -625,7 +661,10 @@ static bool var_address(Dwarf_Die *v, uint64_t *addr)
 	return true;
 }
 
-static void visit_variable(struct gen *g, Dwarf_Die *v)
+/* A variable DIE: at CU level (in_function false) any declaration or
+ * definition; inside a function only extern declarations and statics at the
+ * symbol's own address (automatic variables have no DW_OP_addr). */
+static void visit_variable(struct gen *g, Dwarf_Die *v, bool in_function)
 {
 	Dwarf_Attribute a;
 	Dwarf_Die tmem, *type;
@@ -650,12 +689,38 @@ static void visit_variable(struct gen *g, Dwarf_Die *v)
 		s->ndef++;
 		if (addr == s->addr)
 			s->c[C_DEF_AT_ADDR] = e;
-		else
+		else if (!in_function)
 			s->c[C_DEF_OTHER] = e;
+		else
+			return;
 	} else {
 		return;	/* optimised out, or a TLS/register location */
 	}
 	s->c[C_LAST] = e;
+}
+
+/* Variables declared inside a function body ("extern char _etext[];" in a
+ * function), down through nested blocks.  Inlined copies only point back at
+ * their abstract instance, which is walked as a subprogram. */
+static void walk_scope(struct gen *g, Dwarf_Die *scope, int depth)
+{
+	Dwarf_Die c;
+
+	if (depth > MAX_DEPTH || dwarf_child(scope, &c) != 0)
+		return;
+	do {
+		switch (dwarf_tag(&c)) {
+		case DW_TAG_variable:
+			visit_variable(g, &c, true);
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_subprogram:
+			walk_scope(g, &c, depth + 1);
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
 }
 
 static void walk_dwarf(struct gen *g)
@@ -677,7 +742,9 @@ static void walk_dwarf(struct gen *g)
 			continue;
 		do {
 			if (dwarf_tag(&child) == DW_TAG_variable)
-				visit_variable(g, &child);
+				visit_variable(g, &child, false);
+			else if (dwarf_tag(&child) == DW_TAG_subprogram)
+				walk_scope(g, &child, 0);
 		} while (dwarf_siblingof(&child, &child) == 0);
 	}
 }
@@ -689,7 +756,8 @@ static bool sym_is_candidate(const GElf_Sym *s)
 	int type = GELF_ST_TYPE(s->st_info);
 	if (s->st_shndx == SHN_UNDEF)
 		return false;
-	return type == STT_OBJECT || type == STT_NOTYPE || type == STT_TLS || type == STT_COMMON;
+	return type == STT_OBJECT || type == STT_NOTYPE || type == STT_TLS || type == STT_COMMON ||
+	       type == STT_FUNC;
 }
 
 static void read_symtab(struct gen *g, Elf *elf, char **banner)
@@ -712,8 +780,10 @@ static void read_symtab(struct gen *g, Elf *elf, char **banner)
 			if (!name || !*name)
 				continue;
 			struct sym *e = sym_find(&g->syms, name, true);
-			if (s.st_value >= e->addr)
+			if (s.st_value >= e->addr) {
 				e->addr = s.st_value;
+				e->is_func = GELF_ST_TYPE(s.st_info) == STT_FUNC;
+			}
 			if (!strcmp(name, "linux_banner"))
 				banner_addr = s.st_value;
 		}
@@ -753,7 +823,7 @@ static bool open_array_of(const char *decl, const char *def)
 static const char *choose(const struct sym *s)
 {
 	const char *def = s->c[C_DEF_AT_ADDR];
-	if (!def && !s->c[C_DECL])
+	if (!def && !s->c[C_DECL] && !s->is_func)
 		def = s->c[C_DEF_OTHER];
 	if (def)
 		return open_array_of(s->c[C_DECL], def) ? s->c[C_DECL] : def;
@@ -824,6 +894,7 @@ int main(int argc, char **argv)
 	if (!types)
 		die("%s: BTF: cannot build the type model", path);
 
+	g.types = types;
 	g.dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!g.dw)
 		die("%s: no DWARF: %s", path, dwarf_errmsg(-1));
@@ -850,7 +921,8 @@ int main(int argc, char **argv)
 		bool ok = symdb_type_valid(e, types);
 		typed++;
 		unresolved += !ok;
-		fprintf(out, "%s\t%s%s\n", s->name, ok ? "" : "? ", e);
+		fprintf(out, "%s\t%s%s%s\n", s->name, ok || e[0] == '?' ? "" : "? ", e,
+			s->is_func ? "\tfunction" : "");
 		if (g.explain)
 			fprintf(out, "#\tdef@addr=%s def-other=%s decl=%s last=%s ndef=%u ndecl=%u%s\n",
 				s->c[C_DEF_AT_ADDR] ? s->c[C_DEF_AT_ADDR] : "-",
@@ -861,11 +933,19 @@ int main(int argc, char **argv)
 	if (out != stdout && fclose(out))
 		die("%s: %s", out_path, strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "symdb-gen: %s: %zu typed symbols (%zu not resolvable in its BTF), %lu variable DIEs, %lu CUs, %.1f s\n",
-		release, typed, unresolved, g.n_vars, g.n_cus,
+	fprintf(stderr, "symdb-gen: %s: %zu typed symbols (%zu not resolvable in its BTF), %lu variable DIEs, %lu CUs, %lu anonymous types with flattened arrays, %.1f s\n",
+		release, typed, unresolved, g.n_vars, g.n_cus, g.n_flat,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	free(list);
 	free(banner);
+	for (size_t i = 0; i < g.strings.cap; i++)
+		free(g.strings.slot[i]);
+	free(g.strings.slot);
+	free(g.expr_memo.key);
+	free(g.expr_memo.val);
+	free(g.anon_memo.key);
+	free(g.anon_memo.val);
+	free(g.syms.slot);
 	isf_types_free(types);
 	btf__free(btf);
 	dwarf_end(g.dw);

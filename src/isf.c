@@ -44,13 +44,16 @@ static void write_metadata(const struct isf_input *in, struct jsonw *w)
 
 /* Type of one symbol: BTF's own VAR first (exact for this build), then the
  * symdb row for this kernel version if its type exists here, else void. */
-static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const char *name,
-			      struct isf_report *r)
+static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const struct symbol *sym,
+			      uint64_t percpu_start, struct isf_report *r)
 {
-	uint32_t var_type = isf_types_var_type(in->types, name);
+	const char *name = symbol_name(in->symbols, sym);
+	uint32_t offset = 0, var_type = isf_types_var_type(in->types, name, &offset);
 	const char *expr;
 
-	if (var_type) {
+	/* BTF's variables are per-CPU ones; a name can also belong to another,
+	 * non-per-CPU symbol (the one kept of several): the offset tells. */
+	if (var_type && sym->addr == percpu_start + offset) {
 		isf_types_write_descriptor(in->types, w, var_type);
 		r->typed_by_btf++;
 		return;
@@ -73,6 +76,8 @@ static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const
 static void write_symbols(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 {
 	const struct symbols *s = in->symbols;
+	const struct symbol *pcpu = symbols_find(s, "__per_cpu_start");
+	uint64_t percpu_start = pcpu ? pcpu->addr : 0;
 
 	jsonw_start_object(w);
 	for (size_t i = 0; i < s->n; i++) {
@@ -80,7 +85,7 @@ static void write_symbols(const struct isf_input *in, struct jsonw *w, struct is
 		jsonw_name(w, name);
 		jsonw_start_object(w);
 		jsonw_name(w, "type");
-		write_symbol_type(in, w, name, r);
+		write_symbol_type(in, w, &s->v[i], percpu_start, r);
 		jsonw_name(w, "address");
 		jsonw_uint(w, s->v[i].addr);
 		if (!strcmp(name, "linux_banner")) {

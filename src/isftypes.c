@@ -41,6 +41,7 @@ struct base_type {
 struct var_type {
 	const char *name;
 	uint32_t type;
+	uint32_t offset;	/* within its DATASEC (.data..percpu) */
 };
 
 enum anon_state { ANON_NONE, ANON_BUSY, ANON_DONE };
@@ -589,7 +590,7 @@ static void collect_vars(struct isf_types *t)
 				cap = cap ? cap * 2 : 512;
 				t->vars = xreallocarray(t->vars, cap, sizeof(*t->vars));
 			}
-			t->vars[t->n_vars++] = (struct var_type){ name_of(t, var), var->type };
+			t->vars[t->n_vars++] = (struct var_type){ name_of(t, var), var->type, vs->offset };
 		}
 	}
 	if (t->n_vars)
@@ -601,13 +602,17 @@ static void collect_vars(struct isf_types *t)
 	index_vars(t);
 }
 
-uint32_t isf_types_var_type(const struct isf_types *t, const char *name)
+uint32_t isf_types_var_type(const struct isf_types *t, const char *name, uint32_t *offset)
 {
 	size_t h = (size_t)XXH3_64bits(name, strlen(name)) & t->var_mask;
 
-	for (; t->var_slots[h]; h = (h + 1) & t->var_mask)
-		if (!strcmp(t->vars[t->var_slots[h] - 1].name, name))
-			return t->vars[t->var_slots[h] - 1].type;
+	for (; t->var_slots[h]; h = (h + 1) & t->var_mask) {
+		const struct var_type *v = &t->vars[t->var_slots[h] - 1];
+		if (!strcmp(v->name, name)) {
+			*offset = v->offset;
+			return v->type;
+		}
+	}
 	return 0;
 }
 

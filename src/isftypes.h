@@ -49,7 +49,8 @@ void isf_types_write_descriptor(const struct isf_types *t, struct jsonw *w, uint
 bool isf_types_has(const struct isf_types *t, const char *kind, const char *name);
 
 /* Per-CPU and other variables BTF types itself (VAR inside DATASEC): returns
- * the BTF type id of variable `name`, or 0 when BTF does not describe it. */
-uint32_t isf_types_var_type(const struct isf_types *t, const char *name);
+ * the BTF type id of variable `name` and its offset in the section, or 0 when
+ * BTF does not describe it. */
+uint32_t isf_types_var_type(const struct isf_types *t, const char *name, uint32_t *offset);
 
 #endif

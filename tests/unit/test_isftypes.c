@@ -234,8 +234,9 @@ static void test_vars(void)
 	btf__add_datasec(b, ".data..percpu", 8);
 	btf__add_datasec_var_info(b, v, 0, 8);
 	struct isf_types *t = isf_types_new(b);
-	CHECK(isf_types_var_type(t, "runqueue_count") == (uint32_t)u64, "per-CPU VAR typed from DATASEC");
-	CHECK(isf_types_var_type(t, "nothing") == 0, "unknown variable untyped");
+	uint32_t off = 1;
+	CHECK(isf_types_var_type(t, "runqueue_count", &off) == (uint32_t)u64 && off == 0, "per-CPU VAR typed from DATASEC");
+	CHECK(isf_types_var_type(t, "nothing", &off) == 0, "unknown variable untyped");
 	CHECK(isf_types_has(t, "base", "long unsigned int") && !isf_types_has(t, "struct", "x"), "name lookups");
 	isf_types_free(t);
 	btf__free(b);
