@@ -3,10 +3,31 @@
 #ifndef B2I_TEST_CHECK_H
 #define B2I_TEST_CHECK_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 static int check_failures, check_count;
+
+/* One check: prints "ok" or "FAIL" and the message; returns ok, so a test
+ * can skip what depends on it. */
+__attribute__((format(printf, 2, 3), unused))
+static bool check_that(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	check_count++;
+	if (!ok)
+		check_failures++;
+	printf("%s ", ok ? "ok:  " : "FAIL:");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	return ok;
+}
 
 #define CHECK(cond, ...)                                                       \
 	do {                                                                   \

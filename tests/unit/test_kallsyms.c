@@ -12,6 +12,7 @@
  *
  * Protocol: one line per check; exit 0 = all pass, 1 = a failure. */
 #include "kallsyms.h"
+#include "check.h"
 #include "log.h"
 
 #include <elf.h>
@@ -22,22 +23,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static int failures;
 
-B2I_PRINTF(2, 3)
-static bool check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!ok)
-		failures++;
-	return ok;
-}
 
 static double now(void)
 {
@@ -481,19 +467,19 @@ static void test_eras(void)
 
 		/* Unrelocated tables hold offsets from the first symbol. */
 		uint64_t addr_shift = e->o.zero_rb ? TEXT : 0;
-		if (check(n == 1, "%s: one table (N=%zu, %zu two-byte lengths)%s%s", e->what, s.n,
+		if (check_that(n == 1, "%s: one table (N=%zu, %zu two-byte lengths)%s%s", e->what, s.n,
 			  p.two_byte_lengths, n ? "" : ": ", n ? "" : err_get())) {
-			check(t[0].layout == e->o.layout && t[0].enc == e->o.enc &&
+			check_that(t[0].layout == e->o.layout && t[0].enc == e->o.enc &&
 			      t[0].unrelocated == e->o.zero_rb,
 			      "  layout %d / encoding %c%s detected (want %d / %c)", t[0].layout,
 			      t[0].enc, t[0].unrelocated ? " (unrelocated)" : "", e->o.layout, e->o.enc);
-			check(same_symbols(&t[0], &s, addr_shift),
+			check_that(same_symbols(&t[0], &s, addr_shift),
 			      "  every name, type, address and absolute flag");
-			check(same_offsets(&t[0], &p, 0), "  array offsets, markers count, block start and end");
-			check(t[0].has_seqs == has_seqs(e->o.layout), "  seqs_of_names %s",
+			check_that(same_offsets(&t[0], &p, 0), "  array offsets, markers count, block start and end");
+			check_that(t[0].has_seqs == has_seqs(e->o.layout), "  seqs_of_names %s",
 			      t[0].has_seqs ? "found" : "absent");
 			if (e->long_names)
-				check(p.two_byte_lengths > 0, "  2-byte name lengths were exercised");
+				check_that(p.two_byte_lengths > 0, "  2-byte name lengths were exercised");
 		}
 		kallsyms_free_all(t, n);
 
@@ -506,7 +492,7 @@ static void test_eras(void)
 		buf_append(&big, b.p, b.len);
 		put_zero(&big, 8192);
 		n = kallsyms_carve_all((struct span){ big.p, big.len }, VA0 - shift, &t);
-		check(n == 1 && same_symbols(&t[0], &s, addr_shift) && same_offsets(&t[0], &p, shift),
+		check_that(n == 1 && same_symbols(&t[0], &s, addr_shift) && same_offsets(&t[0], &p, shift),
 		      "  same block at odd offset %#zx inside a larger region", shift);
 		kallsyms_free_all(t, n);
 		buf_free(&big);
@@ -525,13 +511,13 @@ static void test_pc_relative_without_va(void)
 
 	build_era(&eras[ARRAY_SIZE(eras) - 1], 700, &b, &s);
 	int n = kallsyms_carve_all((struct span){ b.p, b.len }, 0, &t);
-	check(n == 1 && same_symbols(&t[0], &s, VA0),
+	check_that(n == 1 && same_symbols(&t[0], &s, VA0),
 	      "7.0 PC-relative with va_of_start 0: addresses relative to the region start");
 	kallsyms_free_all(t, n);
 	/* A physical base (as a memory carver passes) shifts them alike. */
 	uint64_t pa = 0x3a600000;
 	n = kallsyms_carve_all((struct span){ b.p, b.len }, pa, &t);
-	check(n == 1 && same_symbols(&t[0], &s, VA0 - pa),
+	check_that(n == 1 && same_symbols(&t[0], &s, VA0 - pa),
 	      "7.0 PC-relative with a physical va_of_start: physical addresses");
 	kallsyms_free_all(t, n);
 	buf_free(&b);
@@ -548,7 +534,7 @@ static void test_tiny_table(void)
 
 	gen_block(&b, &s, o, VA0);
 	int n = kallsyms_carve_all((struct span){ b.p, b.len }, VA0, &t);
-	check(n == 1 && same_symbols(&t[0], &s, 0) && t[0].markers_count == 1,
+	check_that(n == 1 && same_symbols(&t[0], &s, 0) && t[0].markers_count == 1,
 	      "tiny table: N=%zu, a single marker", s.n);
 	kallsyms_free_all(t, n);
 	buf_free(&b);
@@ -569,7 +555,7 @@ static int carve_count(const uint8_t *p, size_t n, uint64_t va)
 static void expect_none(const uint8_t *p, size_t n, const char *what)
 {
 	int got = carve_count(p, n, VA0);
-	check(got == 0 && strncmp(err_get(), "kallsyms: ", 10) == 0, "%s: 0 tables (%s)", what,
+	check_that(got == 0 && strncmp(err_get(), "kallsyms: ", 10) == 0, "%s: 0 tables (%s)", what,
 	      err_get());
 }
 
@@ -698,7 +684,7 @@ static void test_mutations(void)
 		buf_free(&b);
 		free(s.v);
 	}
-	check(other == 0, "random mutations of every era: %d rejected, %d still decode, %d odd",
+	check_that(other == 0, "random mutations of every era: %d rejected, %d still decode, %d odd",
 	      zero, one, other);
 }
 
@@ -723,7 +709,7 @@ static void test_stale_copy(void)
 	put_zero(&r, 999);
 
 	int n = kallsyms_carve_all((struct span){ r.p, r.len }, 0, &t);
-	check(n == 1 && t[0].off_token_table == good + p.token_table && same_symbols(&t[0], &s, 0),
+	check_that(n == 1 && t[0].off_token_table == good + p.token_table && same_symbols(&t[0], &s, 0),
 	      "stale copy with truncated names rejected, real copy at %#zx found", good);
 	kallsyms_free_all(t, n);
 
@@ -731,11 +717,11 @@ static void test_stale_copy(void)
 	 * the same kernel. */
 	memcpy(r.p + stale, b.p, b.len);
 	n = kallsyms_carve_all((struct span){ r.p, r.len }, 0, &t);
-	check(n == 2 && t[0].off_token_table < t[1].off_token_table,
+	check_that(n == 2 && t[0].off_token_table < t[1].off_token_table,
 	      "two intact copies: both returned in region order");
 	kallsyms_free_all(t, n);
 	struct kallsyms_table one;
-	check(kallsyms_carve((struct span){ r.p, r.len }, 0, &one) == 0 && one.n == s.n,
+	check_that(kallsyms_carve((struct span){ r.p, r.len }, 0, &one) == 0 && one.n == s.n,
 	      "kallsyms_carve: identical copies agree");
 	kallsyms_free(&one);
 
@@ -744,7 +730,7 @@ static void test_stale_copy(void)
 	struct gsyms s2 = make_syms(900, true, false, TEXT);
 	gen_block(&other, &s2, e->o, VA0);
 	buf_append(&r, other.p, other.len);
-	check(kallsyms_carve((struct span){ r.p, r.len }, 0, &one) == -1 &&
+	check_that(kallsyms_carve((struct span){ r.p, r.len }, 0, &one) == -1 &&
 	      strstr(err_get(), "disagree"), "kallsyms_carve: different kernels refused (%s)",
 	      err_get());
 	buf_free(&other);
@@ -881,7 +867,7 @@ static void check_self_labels(const struct kallsyms_table *t, uint64_t va, uint6
 				good += t->syms[i].addr + base == va + offs[l];
 			}
 	if (seen)
-		check(good == seen, "%s: %d/%d kallsyms_* labels in the table point at the carved arrays",
+		check_that(good == seen, "%s: %d/%d kallsyms_* labels in the table point at the carved arrays",
 		      tag, good, seen);
 }
 
@@ -930,7 +916,7 @@ static void compare_with_map(const struct kallsyms_table *t, const struct mapsym
 		else if (missing++ < 5)
 			printf("     type differs: %016" PRIx64 " %c %s\n", k->addr, k->type, key.name);
 	}
-	check(missing == 0 && matched + percpu_type == t->n,
+	check_that(missing == 0 && matched + percpu_type == t->n,
 	      "%s: all %zu entries match System.map (%zu lines): %zu exact, %zu per-CPU 'A'", tag,
 	      t->n, nmap, matched, percpu_type);
 }
@@ -952,7 +938,7 @@ static void test_real_kernel(const char *ref, const char *cache, const struct re
 		       rk->dir, vmlinux, ref, rk->dir);
 		return;
 	}
-	if (!check(rodata_segment(&mf, &r, &va), "%s: .rodata segment found in %s", rk->dir, vmlinux)) {
+	if (!check_that(rodata_segment(&mf, &r, &va), "%s: .rodata segment found in %s", rk->dir, vmlinux)) {
 		unmap_file(&mf);
 		return;
 	}
@@ -960,9 +946,9 @@ static void test_real_kernel(const char *ref, const char *cache, const struct re
 	double t0 = now();
 	int n = kallsyms_carve_all(r, va, &t);
 	double secs = now() - t0;
-	if (check(n == 1, "%s: one table in %zu bytes at %#" PRIx64 " (%.3f s)%s%s", rk->dir, r.n,
+	if (check_that(n == 1, "%s: one table in %zu bytes at %#" PRIx64 " (%.3f s)%s%s", rk->dir, r.n,
 		  va, secs, n ? "" : ": ", n ? "" : err_get())) {
-		check(t->n == rk->n && t->layout == rk->layout && t->enc == rk->enc,
+		check_that(t->n == rk->n && t->layout == rk->layout && t->enc == rk->enc,
 		      "%s: N=%zu (want %zu), layout %d, encoding %c, %zu markers", rk->dir, t->n, rk->n,
 		      t->layout, t->enc, t->markers_count);
 		struct buf text = { 0 };
@@ -996,7 +982,7 @@ static void test_real_kernel(const char *ref, const char *cache, const struct re
 	for (size_t i = 0; same && i < t->n; i++)
 		same = u->syms[i].addr == t->syms[i].addr - shift &&
 		       !strcmp(ksym_name(u, &u->syms[i]), ksym_name(t, &t->syms[i]));
-	check(same && u->off_token_table == good + t->off_token_table,
+	check_that(same && u->off_token_table == good + t->off_token_table,
 	      "%s: in a %zu MiB memory-like region with a stale copy: only the real one (%.3f s)",
 	      rk->dir, size >> 20, secs);
 	kallsyms_free_all(u, nu);
@@ -1039,13 +1025,13 @@ static void test_extra_kernel(const char *cache, const struct extrakernel *x)
 	}
 	if (x->image_va)
 		r = (struct span){ mf.data, mf.size };
-	if (!x->image_va && !check(rodata_segment(&mf, &r, &va), "%s: .rodata segment", x->cache)) {
+	if (!x->image_va && !check_that(rodata_segment(&mf, &r, &va), "%s: .rodata segment", x->cache)) {
 		unmap_file(&mf);
 		return;
 	}
 	struct kallsyms_table *t = NULL;
 	int n = kallsyms_carve_all(r, va, &t);
-	if (check(n == 1 && t->n == x->n && t->layout == x->layout && t->enc == x->enc &&
+	if (check_that(n == 1 && t->n == x->n && t->layout == x->layout && t->enc == x->enc &&
 		  t->unrelocated == x->unrelocated,
 		  "%s: one table, N=%zu (want %zu), layout %d, encoding %c%s", x->cache,
 		  n ? t->n : 0, x->n, n ? (int)t->layout : -1, n ? t->enc : '-',
@@ -1087,6 +1073,6 @@ int main(void)
 	test_mutations();
 	test_stale_copy();
 	test_real_kernels();
-	printf("%s\n", failures ? "kallsyms: FAILED" : "kallsyms: all checks passed");
-	return failures ? 1 : 0;
+	printf("%s\n", check_failures ? "kallsyms: FAILED" : "kallsyms: all checks passed");
+	return check_failures ? 1 : 0;
 }

@@ -9,6 +9,7 @@
  *
  * Protocol: one line per check; exit 0 = all pass, 1 = any fail, 77 = skip. */
 #include "kimage.h"
+#include "check.h"
 #include "log.h"
 #include "util.h"
 
@@ -36,25 +37,8 @@
 #define MiB ((size_t)1 << 20)
 #define FIXTURE_SIZE (8 * MiB + 300 * 1024)	/* > one 8 MiB lz4 legacy block */
 
-static int n_pass, n_fail;
 static char tmpdir[256];
 
-B2I_PRINTF(2, 3)
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		n_pass++;
-	else
-		n_fail++;
-}
 
 /* ---- helpers: shell, files, fixtures ------------------------------------ */
 
@@ -203,9 +187,9 @@ static void expect_ok(const char *what, struct span in, const struct buf *want, 
 	bool same = r == 0 && out.len == want->len && !memcmp(out.p, want->p, want->len);
 	bool named = r == 0 && got && !strcmp(got, codec);
 	if (r < 0)
-		check(false, "%s: %s", what, err_get());
+		check_that(false, "%s: %s", what, err_get());
 	else
-		check(same && named, "%s: %s, %zu bytes%s", what, got ? got : "(no codec)", out.len,
+		check_that(same && named, "%s: %s, %zu bytes%s", what, got ? got : "(no codec)", out.len,
 		      same ? "" : " (content differs)");
 	buf_free(&out);
 }
@@ -221,7 +205,7 @@ static void expect_fail(const char *what, struct span in, const char *needle)
 	const char *msg = err_get();
 	bool ok = r == -1 && out.len == 0 && !strncmp(msg, "vmlinuz: ", 9) &&
 		  (!needle || strstr(msg, needle));
-	check(ok, "%s refused: %s", what, r == 0 ? "(it succeeded)" : msg);
+	check_that(ok, "%s refused: %s", what, r == 0 ? "(it succeeded)" : msg);
 	buf_free(&out);
 }
 
@@ -262,7 +246,7 @@ static bool compress_with(const struct codec_case *c, const char *in, const char
 		return false;
 	}
 	if (sh(c->cmd, in, out) != 0 || !load(out, stream)) {
-		check(false, "%s: compressing the fixture failed", c->label);
+		check_that(false, "%s: compressing the fixture failed", c->label);
 		return false;
 	}
 	return true;
@@ -276,13 +260,13 @@ static unsigned test_codec_case(const struct codec_case *c, unsigned idx, const 
 	if (!compress_with(c, tmp("elf"), tmp("stream"), &stream))
 		return 0;
 	snprintf(what, sizeof(what), "%s bare stream", c->label);
-	check(kimage_is_compressed_kernel(span_of(&stream)), "%s recognised by magic", what);
+	check_that(kimage_is_compressed_kernel(span_of(&stream)), "%s recognised by magic", what);
 	expect_ok(what, span_of(&stream), elf, c->codec);
 
 	/* setup_sects 0 means 4: cover both spellings */
 	make_bzimage(&img, span_of(&stream), idx % 2 ? 0 : 27, (uint32_t)elf->len);
 	snprintf(what, sizeof(what), "%s in bzImage (setup_sects %u)", c->label, idx % 2 ? 0 : 27);
-	check(kimage_is_compressed_kernel(span_of(&img)), "%s recognised", what);
+	check_that(kimage_is_compressed_kernel(span_of(&img)), "%s recognised", what);
 	expect_ok(what, span_of(&img), elf, c->codec);
 
 	/* the appended size word is a hint only: a wrong one must not matter */
@@ -352,7 +336,7 @@ static void test_concatenated_members(void)
 		remove(tmp("members"));
 		if (sh(c->cmd, tmp("small"), tmp("members")) != 0 ||
 		    sh(c->cmd, tmp("tail"), tmp("members")) != 0 || !load(tmp("members"), &stream)) {
-			check(false, "%s members: fixture failed", c->label);
+			check_that(false, "%s members: fixture failed", c->label);
 			continue;
 		}
 		snprintf(what, sizeof(what), "%s, two concatenated members", c->label);
@@ -426,9 +410,9 @@ static void test_garbage(const struct buf *elf)
 		uint8_t byte = (uint8_t)(x >> 24);
 		buf_append(&b, &byte, 1);
 	}
-	check(!kimage_is_compressed_kernel(span_of(&b)), "random bytes not recognised");
+	check_that(!kimage_is_compressed_kernel(span_of(&b)), "random bytes not recognised");
 	expect_fail("random bytes", span_of(&b), NULL);
-	check(!kimage_is_compressed_kernel(span_of(elf)), "plain ELF not recognised");
+	check_that(!kimage_is_compressed_kernel(span_of(elf)), "plain ELF not recognised");
 	expect_fail("uncompressed ELF", span_of(elf), "no ");
 
 	if (have_tool("gzip") && sh("echo 'not an ELF, just text' | gzip -c > '%s'", tmp("text.gz")) == 0 &&
@@ -458,18 +442,18 @@ static void test_bombs(void)
 	       tmp("bomb1.zst")) != 0 ||
 	    sh("printf '\\177ELF' > '%s' && truncate -s 1100M '%s' && zstd -q -1 -c '%s' > '%s' && rm '%s'",
 	       tmp("big"), tmp("big"), tmp("big"), tmp("bomb2.zst"), tmp("big")) != 0) {
-		check(false, "bombs: fixture generation failed");
+		check_that(false, "bombs: fixture generation failed");
 		return;
 	}
 	long before = peak_rss_mib();
 	load(tmp("bomb0.zst"), &b);
 	expect_fail("2 GiB of zeros (zstd, 72 KiB)", span_of(&b), "ELF header");
-	check(peak_rss_mib() - before < 64, "... refused early: peak RSS grew by %ld MiB",
+	check_that(peak_rss_mib() - before < 64, "... refused early: peak RSS grew by %ld MiB",
 	      peak_rss_mib() - before);
 
 	load(tmp("bomb2.zst"), &b);
 	expect_fail("ELF + 1.1 GiB, size declared in the frame", span_of(&b), "1 GiB cap");
-	check(peak_rss_mib() - before < 64, "... refused before decoding: peak RSS grew by %ld MiB",
+	check_that(peak_rss_mib() - before < 64, "... refused before decoding: peak RSS grew by %ld MiB",
 	      peak_rss_mib() - before);
 
 	load(tmp("bomb1.zst"), &b);
@@ -478,7 +462,7 @@ static void test_bombs(void)
 	if (UNDER_ASAN)
 		printf("note: peak RSS %ld MiB (not checked under ASan)\n", peak);
 	else
-		check(peak < 1024 + 200, "... memory bounded by the cap: peak RSS %ld MiB", peak);
+		check_that(peak < 1024 + 200, "... memory bounded by the cap: peak RSS %ld MiB", peak);
 	buf_free(&b);
 }
 
@@ -506,10 +490,10 @@ static void check_real_elf(const char *name, const struct buf *out, uint32_t siz
 	const Elf64_Ehdr *eh = (const void *)out->p;
 	bool elf64 = out->len >= sizeof(*eh) && eh->e_ident[EI_CLASS] == ELFCLASS64 &&
 		     eh->e_machine == EM_X86_64;
-	check(elf64, "%s: x86-64 ELF64 header", name);
-	check(elf64 && eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize <= out->len,
+	check_that(elf64, "%s: x86-64 ELF64 header", name);
+	check_that(elf64 && eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize <= out->len,
 	      "%s: section headers inside the output", name);
-	check(out->len == size_word, "%s: %zu bytes = the kernel's appended size word %u", name,
+	check_that(out->len == size_word, "%s: %zu bytes = the kernel's appended size word %u", name,
 	      out->len, size_word);
 }
 
@@ -536,19 +520,19 @@ static unsigned test_real_kernels(void)
 		const char *codec = NULL;
 
 		if (map_file(path, &mf) < 0) {
-			check(false, "%s", err_get());
+			check_that(false, "%s", err_get());
 			continue;
 		}
 		struct span in = { mf.data, mf.size };
-		check(kimage_is_compressed_kernel(in), "%s recognised", path);
+		check_that(kimage_is_compressed_kernel(in), "%s recognised", path);
 		double t0 = now();
 		clock_t c0 = clock();
 		int r = kimage_extract_vmlinux(in, &out, &codec);
 		double wall = now() - t0, cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
 		if (r < 0) {
-			check(false, "%s: %s", path, err_get());
+			check_that(false, "%s: %s", path, err_get());
 		} else {
-			check(true, "%s: %s, %.1f MiB in %.3f s (%.3f s CPU)", path, codec,
+			check_that(true, "%s: %s, %.1f MiB in %.3f s (%.3f s CPU)", path, codec,
 			      (double)out.len / (double)MiB, wall, cpu);
 			check_real_elf(path, &out, mf.size > 0x250 ? payload_size_word(&mf) : 0);
 			tested++;
@@ -585,8 +569,8 @@ int main(void)
 
 	buf_free(&elf);
 	remove_tree(tmpdir);
-	printf("%d passed, %d failed\n", n_pass, n_fail);
-	if (n_fail)
+	printf("%d passed, %d failed\n", (check_count - check_failures), check_failures);
+	if (check_failures)
 		return 1;
 	if (!tested) {
 		printf("no compressor CLI installed and $REF unset: nothing to decompress\n");
