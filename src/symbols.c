@@ -48,7 +48,8 @@ static void name_prefix(const char *name, uint64_t out[2])
 
 static int by_name_then_addr(const void *a, const void *b)
 {
-	const struct sort_item *x = a, *y = b;
+	/* Pointers are sorted, not the 40-byte items: qsort moves less. */
+	const struct sort_item *x = *(const struct sort_item *const *)a, *y = *(const struct sort_item *const *)b;
 	for (int w = 0; w < 2; w++)
 		if (x->prefix[w] != y->prefix[w])
 			return x->prefix[w] < y->prefix[w] ? -1 : 1;
@@ -73,14 +74,20 @@ void symbols_finish(struct symbols *s)
 		items[i].sym = s->v[i];
 		name_prefix(symbol_name(s, &s->v[i]), items[i].prefix);
 	}
-	qsort(items, s->n, sizeof(*items), by_name_then_addr);
+	struct sort_item **order = xreallocarray(NULL, s->n, sizeof(*order));
+	for (size_t i = 0; i < s->n; i++)
+		order[i] = &items[i];
+	qsort(order, s->n, sizeof(*order), by_name_then_addr);
 	for (size_t i = 0; i < s->n; i++) {
-		if (out && !strcmp(symbol_name(s, &s->v[out - 1]), symbol_name(s, &items[i].sym))) {
+		const struct sort_item *it = order[i];
+		if (out && it->prefix[0] == order[i - 1]->prefix[0] && it->prefix[1] == order[i - 1]->prefix[1] &&
+		    !strcmp(symbol_name(s, &s->v[out - 1]), symbol_name(s, &it->sym))) {
 			s->duplicates++;
 			continue;
 		}
-		s->v[out++] = items[i].sym;
+		s->v[out++] = it->sym;
 	}
+	free(order);
 	free(items);
 	s->n = out;
 }
