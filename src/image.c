@@ -88,25 +88,41 @@ static int open_raw(struct image *img, int fd)
 	return 0;
 }
 
-/* ---- LiME: 32-byte header per range, e_addr inclusive ---- */
+/* ---- LiME and AVML: a 32-byte header per range {magic, version, start,
+ * end (inclusive), reserved}, then the range's data ---- */
+
+struct range_header {
+	uint64_t start, len;
+};
+
+static int read_range_header(struct span f, uint64_t off, const char *format, uint32_t magic,
+			     uint32_t version, struct range_header *r)
+{
+	if (!span_has(f, off, 32))
+		return err_set("%s: truncated range header at file offset %#llx", format, (unsigned long long)off);
+	const uint8_t *h = f.p + off;
+	uint64_t s = rd_le64(h + 8), e = rd_le64(h + 16);
+	if (rd_le32(h) != magic || rd_le32(h + 4) != version)
+		return err_set("%s: bad range header at file offset %#llx", format, (unsigned long long)off);
+	if (e < s || e - s == UINT64_MAX)
+		return err_set("%s: range %#llx-%#llx at file offset %#llx is inverted", format,
+			       (unsigned long long)s, (unsigned long long)e, (unsigned long long)off);
+	r->start = s;
+	r->len = e - s + 1;
+	return 0;
+}
 
 static int open_lime(struct image *img)
 {
 	struct span f = img->file;
 	size_t cap = 0;
 	uint64_t off = 0;
+	struct range_header r;
 
 	while (off < f.n) {
-		if (!span_has(f, off, 32))
-			return err_set("LiME: truncated range header at file offset %#llx", (unsigned long long)off);
-		const uint8_t *h = f.p + off;
-		uint64_t s = rd_le64(h + 8), e = rd_le64(h + 16);
-		if (rd_le32(h) != LIME_MAGIC || rd_le32(h + 4) != 1)
-			return err_set("LiME: bad range header at file offset %#llx", (unsigned long long)off);
-		if (e < s || e - s == UINT64_MAX)
-			return err_set("LiME: range %#llx-%#llx at file offset %#llx is inverted",
-				       (unsigned long long)s, (unsigned long long)e, (unsigned long long)off);
-		uint64_t len = e - s + 1;
+		if (read_range_header(f, off, "LiME", LIME_MAGIC, 1, &r) < 0)
+			return -1;
+		uint64_t s = r.start, e = r.start + r.len - 1, len = r.len;
 		if (!span_has(f, off + 32, len))
 			return err_set("LiME: range %#llx-%#llx runs past the end of the file (truncated image)",
 				       (unsigned long long)s, (unsigned long long)e);
@@ -215,14 +231,15 @@ static int open_avml(struct image *img)
 	size_t cap = 0;
 
 	while (off < f.n) {
-		if (!span_has(f, off, 32) || rd_le32(f.p + off) != AVML_MAGIC || rd_le32(f.p + off + 4) != 2)
-			return err_set("AVML: bad range header at file offset %#llx", (unsigned long long)off);
-		/* As in LiME, the end address is inclusive. */
-		uint64_t s = rd_le64(f.p + off + 8), e = rd_le64(f.p + off + 16), used = 0;
-		if (e < s || e - s >= (uint64_t)64 << 30)
-			return err_set("AVML: implausible range %#llx-%#llx", (unsigned long long)s,
-				       (unsigned long long)e);
-		size_t len = (size_t)(e - s + 1);
+		struct range_header r;
+		uint64_t used = 0;
+		if (read_range_header(f, off, "AVML", AVML_MAGIC, 2, &r) < 0)
+			return -1;
+		if (r.len > (uint64_t)64 << 30)
+			return err_set("AVML: implausible range of %llu bytes at file offset %#llx",
+				       (unsigned long long)r.len, (unsigned long long)off);
+		uint64_t s = r.start;
+		size_t len = (size_t)r.len;
 		struct span stream = { f.p + off + 32, f.n - (size_t)off - 32 };
 		/* AVML cuts RAM into blocks: a block that continues the previous
 		 * one joins its buffer, so a kernel spanning blocks stays one run. */
