@@ -81,8 +81,9 @@ static bool place_base_relative(const struct image *img, uint64_t block_pa, uint
 		const uint8_t *nul = w.p + w.n;
 		while (nul > w.p && nul[-1] == 0 && w.p + w.n - nul < 8)
 			nul--;	/* the alignment padding, then the banner's NUL */
-		const uint8_t *start = memmem(w.p, (size_t)(nul - w.p), BANNER_PREFIX, strlen(BANNER_PREFIX));
-		for (; start; start = memmem(start + 1, (size_t)(nul - start - 1), BANNER_PREFIX, strlen(BANNER_PREFIX))) {
+		const struct span prefix = { (const uint8_t *)BANNER_PREFIX, strlen(BANNER_PREFIX) };
+		const uint8_t *start = scan_find((struct span){ w.p, (size_t)(nul - w.p) }, prefix);
+		for (; start; start = scan_find((struct span){ start + 1, (size_t)(nul - start - 1) }, prefix)) {
 			int64_t delta = (int64_t)(banner_va - (lo_pa + (uint64_t)(start - w.p)));
 			if (placement_fits(img, delta, btf_va, btf_size, banner_va)) {
 				pl->va_minus_pa = delta;
@@ -93,7 +94,7 @@ static bool place_base_relative(const struct image *img, uint64_t block_pa, uint
 	if (!image_window(img, block_pa, 128u << 20, 128u << 20, &lo_pa, &w))
 		return false;
 	for (const uint8_t *p = w.p, *end = w.p + w.n, *hit; p < end; p = hit + 1) {
-		if (!(hit = memmem(p, (size_t)(end - p), magic, sizeof(magic))))
+		if (!(hit = scan_find((struct span){ p, (size_t)(end - p) }, (struct span){ magic, sizeof(magic) })))
 			break;
 		int64_t delta = (int64_t)(btf_va - (lo_pa + (uint64_t)(hit - w.p)));
 		if (placement_fits(img, delta, btf_va, btf_size, banner_va)) {
@@ -233,14 +234,20 @@ static int make_kernel(const struct image *img, uint64_t window_pa, struct kalls
  * table. */
 #define KALLSYMS_REACH (24u << 20)
 
-static int carve_window(const struct image *img, uint64_t pa, struct span w, struct carve_result *res,
-			size_t *cap)
+/* The window at physical pa holds landmark hits hit_pa[0..nhits). */
+static int carve_window(const struct image *img, uint64_t pa, struct span w, const uint64_t *hit_pa,
+			size_t nhits, struct carve_result *res, size_t *cap)
 {
 	struct kallsyms_table *tables = NULL;
 	int hard_error = 0;
+	size_t *offsets = xreallocarray(NULL, nhits, sizeof(*offsets));
+
+	for (size_t i = 0; i < nhits; i++)
+		offsets[i] = (size_t)(hit_pa[i] - pa);
 	/* Decoding at the window's physical address makes PC-relative (7.0+)
 	 * addresses physical addresses. */
-	int n = kallsyms_carve_all(w, pa, &tables);
+	int n = kallsyms_carve_at(w, pa, offsets, nhits, &tables);
+	free(offsets);
 
 	for (int i = 0; i < n; i++) {
 		if (res->n == *cap) {
@@ -290,7 +297,7 @@ int carve_kernels(const struct image *img, struct carve_result *res)
 				w.n = (size_t)(hi_pa - lo_pa);
 			}
 		}
-		if (carve_window(img, lo_pa, w, res, &cap) < 0)
+		if (carve_window(img, lo_pa, w, hits[0].pa + i, j - i, res, &cap) < 0)
 			hard_error = -1;
 		i = j;
 	}

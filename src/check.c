@@ -13,7 +13,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define MAX_TASKS (1u << 20)
 #define MAX_MODULES (1u << 16)
@@ -107,13 +106,6 @@ struct check {
 	/* seconds: profile, image open, landmark scan, each step */
 	double t_profile, t_image, t_scan, t_step[NSTEPS];
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int fail(struct check *c, int step, const char *fmt, ...) B2I_PRINTF(3, 4);
 static int fail(struct check *c, int step, const char *fmt, ...)
@@ -1290,33 +1282,33 @@ static void check_free(struct check *c)
 
 static void run_steps(struct check *c)
 {
-	double t = now();
+	double t = now_seconds();
 	if (isf_open(c->profile_path, &c->isf) < 0) {
 		snprintf(c->input_error, sizeof(c->input_error), "cannot read the profile: %s", err_get());
 		return;
 	}
-	c->t_profile = now() - t;
-	t = now();
+	c->t_profile = now_seconds() - t;
+	t = now_seconds();
 	if (image_open(c->image_path, &c->img) < 0) {
 		snprintf(c->input_error, sizeof(c->input_error), "cannot read the image: %s", err_get());
 		return;
 	}
 	c->img_open = true;
-	c->t_image = now() - t;
-	t = now();
+	c->t_image = now_seconds() - t;
+	t = now_seconds();
 	const struct span needles[2] = {
 		{ (const uint8_t *)LINUX_VERSION, sizeof(LINUX_VERSION) - 1 },
 		{ (const uint8_t *)SWAPPER, sizeof(SWAPPER) - 1 },
 	};
 	scan_image(&c->img, needles, ARRAY_SIZE(needles), c->hits);
-	c->t_scan = now() - t;
+	c->t_scan = now_seconds() - t;
 
 	int (*const steps[NSTEPS])(struct check *) = { step_banner, step_kaslr, step_walk };
 	for (int s = 0; s < NSTEPS; s++) {
 		err_clear();
-		t = now();
+		t = now_seconds();
 		int r = steps[s](c);
-		c->t_step[s] = now() - t;
+		c->t_step[s] = now_seconds() - t;
 		if (r < 0) {
 			c->state[s] = -1;
 			if (!c->msg[s][0])

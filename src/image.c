@@ -297,6 +297,8 @@ int image_open(const char *path, struct image *img)
 		return err_set("%s: cannot map: %s", path, strerror(errno));
 	}
 	img->file = (struct span){ p, (size_t)st.st_size };
+	img->fd = fd;
+	img->fd_open = true;
 	if (img->file.n >= 8 && rd_le32(p) == LIME_MAGIC) {
 		img->format = IMAGE_LIME;
 		ret = open_lime(img);
@@ -310,7 +312,6 @@ int image_open(const char *path, struct image *img)
 		img->format = IMAGE_RAW;
 		ret = open_raw(img, fd);
 	}
-	close(fd);
 	if (ret == 0 && img->nruns > 1) {
 		qsort(img->runs, img->nruns, sizeof(*img->runs), run_cmp);
 		for (size_t i = 1; i < img->nruns; i++)
@@ -334,6 +335,8 @@ void image_close(struct image *img)
 	free(img->runs);
 	if (img->file.p)
 		munmap((void *)img->file.p, img->file.n);
+	if (img->fd_open)
+		close(img->fd);
 	memset(img, 0, sizeof(*img));
 }
 

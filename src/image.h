@@ -24,6 +24,8 @@ struct image {
 	size_t nruns;
 	uint64_t present;		/* total bytes in runs */
 	struct span file;		/* the mapped file */
+	int fd;				/* the file, open as long as the image */
+	bool fd_open;			/* (a zeroed struct holds no fd) */
 	struct span vmcoreinfo;		/* ELF core: VMCOREINFO note text, if any */
 	uint8_t **owned;		/* AVML: decompressed ranges */
 	size_t nowned;

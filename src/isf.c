@@ -42,10 +42,83 @@ static void write_metadata(const struct isf_input *in, struct jsonw *w)
 	jsonw_end_object(w);
 }
 
+/* Symbol type descriptors from the symdb, rendered once per distinct type
+ * expression (a few thousand serve ~25k symbols, and "void" ~60k): checking
+ * and rendering an expression for every symbol took a third of the symbols
+ * section's time.  symdb_lookup() returns one pointer per distinct
+ * expression, which is the key. */
+struct desc_cache {
+	const char **key;
+	uint32_t *off, *len;	/* into json; len 0: a type this BTF lacks */
+	size_t cap, used;	/* cap: a power of two */
+	struct buf json;
+	bool pretty;
+	const struct isf_types *types;
+};
+
+#define SYMBOL_TYPE_DEPTH 3	/* document → symbols → symbol → "type" */
+
+static size_t desc_slot(const struct desc_cache *c, const char *expr)
+{
+	size_t h = (size_t)(((uintptr_t)expr >> 3) * 0x9e3779b97f4a7c15ull) & (c->cap - 1);
+	while (c->key[h] && c->key[h] != expr)
+		h = (h + 1) & (c->cap - 1);
+	return h;
+}
+
+static void desc_grow(struct desc_cache *c)
+{
+	struct desc_cache old = *c;
+
+	c->cap = c->cap ? c->cap * 2 : 1024;
+	c->key = xcalloc(c->cap, sizeof(*c->key));
+	c->off = xcalloc(c->cap, sizeof(*c->off));
+	c->len = xcalloc(c->cap, sizeof(*c->len));
+	for (size_t i = 0; i < old.cap; i++) {
+		if (!old.key[i])
+			continue;
+		size_t h = desc_slot(c, old.key[i]);
+		c->key[h] = old.key[i];
+		c->off[h] = old.off[i];
+		c->len[h] = old.len[i];
+	}
+	free(old.key);
+	free(old.off);
+	free(old.len);
+}
+
+/* The rendered descriptor of expr; n == 0 if this BTF lacks one of its types. */
+static struct span cached_desc(struct desc_cache *c, const char *expr)
+{
+	if (2 * (c->used + 1) > c->cap)
+		desc_grow(c);
+	size_t h = desc_slot(c, expr);
+	if (!c->key[h]) {
+		c->key[h] = expr;
+		c->used++;
+		c->off[h] = (uint32_t)c->json.len;
+		if (symdb_type_valid(expr, c->types)) {
+			struct jsonw *w = jsonw_new_part(&c->json, c->pretty, SYMBOL_TYPE_DEPTH);
+			symdb_write_type(expr, w);
+			jsonw_free(w);
+		}
+		c->len[h] = (uint32_t)(c->json.len - c->off[h]);
+	}
+	return (struct span){ c->json.p + c->off[h], c->len[h] };
+}
+
+static void desc_cache_free(struct desc_cache *c)
+{
+	free(c->key);
+	free(c->off);
+	free(c->len);
+	buf_free(&c->json);
+}
+
 /* Type of one symbol: BTF's own VAR first (exact for this build), then the
  * symdb row for this kernel version if its type exists here, else void. */
 static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const struct symbol *sym,
-			      uint64_t percpu_start, struct isf_report *r)
+			      uint64_t percpu_start, struct desc_cache *cache, struct isf_report *r)
 {
 	const char *name = symbol_name(in->symbols, sym);
 	uint32_t offset = 0, var_type = isf_types_var_type(in->types, name, &offset);
@@ -59,8 +132,9 @@ static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const
 		return;
 	}
 	expr = symdb_lookup(in->symdb, name, &in->version);
-	if (expr && symdb_type_valid(expr, in->types)) {
-		symdb_write_type(expr, w);
+	struct span desc = expr ? cached_desc(cache, expr) : (struct span){ 0 };
+	if (desc.n) {
+		jsonw_raw_value(w, desc.p, desc.n);
 		r->typed_by_symdb++;
 		return;
 	}
@@ -70,11 +144,13 @@ static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const
 			snprintf(r->missing_example, sizeof(r->missing_example), "%s (%s)", name, expr);
 	}
 	r->void_typed++;
-	symdb_write_type("void", w);
+	desc = cached_desc(cache, "void");
+	jsonw_raw_value(w, desc.p, desc.n);
 }
 
 static void write_symbols(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 {
+	struct desc_cache cache = { .pretty = jsonw_pretty(w), .types = in->types };
 	const struct symbols *s = in->symbols;
 	const struct symbol *pcpu = symbols_find(s, "__per_cpu_start");
 	uint64_t percpu_start = pcpu ? pcpu->addr : 0;
@@ -85,7 +161,7 @@ static void write_symbols(const struct isf_input *in, struct jsonw *w, struct is
 		jsonw_name(w, name);
 		jsonw_start_object(w);
 		jsonw_name(w, "type");
-		write_symbol_type(in, w, &s->v[i], percpu_start, r);
+		write_symbol_type(in, w, &s->v[i], percpu_start, &cache, r);
 		jsonw_name(w, "address");
 		jsonw_uint(w, s->v[i].addr);
 		if (!strcmp(name, "linux_banner")) {
@@ -97,7 +173,26 @@ static void write_symbols(const struct isf_input *in, struct jsonw *w, struct is
 		jsonw_end_object(w);
 	}
 	jsonw_end_object(w);
+	desc_cache_free(&cache);
 	r->symbols = s->n;
+}
+
+/* The symbols section, rendered into memory on another core while the type
+ * sections are written: the two take about the same time. */
+struct symbols_part {
+	const struct isf_input *in;
+	bool pretty;
+	struct isf_report *r;
+	struct buf json;
+};
+
+static void render_symbols(void *arg)
+{
+	struct symbols_part *part = arg;
+	struct jsonw *w = jsonw_new_part(&part->json, part->pretty, 1);
+
+	write_symbols(part->in, w, part->r);
+	jsonw_free(w);
 }
 
 int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
@@ -112,6 +207,10 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 	if (!isf_types_has(in->types, "struct", "task_struct"))
 		return err_set("BTF has no struct task_struct: not a vmlinux BTF (a module's?)");
 
+	struct symbols_part part = { .in = in, .pretty = jsonw_pretty(w), .r = r };
+	struct thread_job symbols_job;
+	thread_job_start(&symbols_job, render_symbols, &part);
+
 	jsonw_start_object(w);
 	jsonw_name(w, "metadata");
 	write_metadata(in, w);
@@ -121,8 +220,10 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 	isf_types_write_user_types(in->types, w);
 	jsonw_name(w, "enums");
 	isf_types_write_enums(in->types, w);
+	thread_job_join(&symbols_job);
 	jsonw_name(w, "symbols");
-	write_symbols(in, w, r);
+	jsonw_raw_value(w, part.json.p, part.json.len);
 	jsonw_end_object(w);
+	buf_free(&part.json);
 	return 0;
 }

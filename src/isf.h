@@ -38,7 +38,8 @@ struct isf_report {
 };
 
 /* Write the document.  Returns 0, or -1 (err_set) when a symbol the profile
- * cannot do without is missing. */
+ * cannot do without is missing.  The symbols section is rendered on another
+ * thread meanwhile: in must not change until this returns. */
 int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r);
 
 #endif

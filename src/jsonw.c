@@ -440,6 +440,8 @@ struct frame {
 
 struct jsonw {
 	struct sink *sink;
+	struct buf *mem;	/* a part rendered into memory instead (no sink) */
+	unsigned base;		/* a part's depth in the whole document */
 	bool pretty;
 	bool failed;		/* the sink refused a write; discard from now on */
 	bool after_name;	/* inside an object, a key was written, its value is due */
@@ -458,22 +460,42 @@ static _Noreturn void jsonw_bug(const char *what)
 	abort();
 }
 
-struct jsonw *jsonw_new(struct sink *s, bool pretty)
+static struct jsonw *writer_new(struct sink *s, struct buf *mem, bool pretty, unsigned base)
 {
 	struct jsonw *w = xmalloc(sizeof(*w));
 
+	if (base >= JSONW_MAX_DEPTH)
+		jsonw_bug("a part nested deeper than 64 levels");
 	memset(w, 0, offsetof(struct jsonw, buf));
 	w->sink = s;
+	w->mem = mem;
+	w->base = base;
 	w->pretty = pretty;
 	w->indent[0] = '\n';
 	memset(w->indent + 1, ' ', sizeof(w->indent) - 1);
 	return w;
 }
 
+struct jsonw *jsonw_new(struct sink *s, bool pretty) { return writer_new(s, NULL, pretty, 0); }
+
+struct jsonw *jsonw_new_part(struct buf *out, bool pretty, unsigned depth)
+{
+	return writer_new(NULL, out, pretty, depth);
+}
+
+/* Bytes out of the writer: to memory for a part, else to the sink. */
+static void emit(struct jsonw *w, const void *p, size_t n)
+{
+	if (w->mem)
+		buf_append(w->mem, p, n);
+	else if (!w->failed && sink_write(w->sink, p, n) < 0)
+		w->failed = true;
+}
+
 static void flush_buf(struct jsonw *w)
 {
-	if (w->len && !w->failed && sink_write(w->sink, w->buf, w->len) < 0)
-		w->failed = true;
+	if (w->len)
+		emit(w, w->buf, w->len);
 	w->len = 0;
 }
 
@@ -489,8 +511,7 @@ static void put_bytes(struct jsonw *w, const void *p, size_t n)
 {
 	if (n > JSONW_BUF_SIZE / 2) {	/* big: skip the copy */
 		flush_buf(w);
-		if (!w->failed && sink_write(w->sink, p, n) < 0)
-			w->failed = true;
+		emit(w, p, n);
 		return;
 	}
 	memcpy(room(w, n), p, n);
@@ -506,7 +527,7 @@ static inline void put_char(struct jsonw *w, char c)
 /* Newline plus two spaces per open container (pretty mode only). */
 static inline void put_newline_indent(struct jsonw *w)
 {
-	size_t n = 1 + 2 * (size_t)w->depth;
+	size_t n = 1 + 2 * (size_t)(w->base + w->depth);
 	memcpy(room(w, n), w->indent, n);
 	w->len += n;
 }
@@ -689,7 +710,7 @@ static void put_number(struct jsonw *w, bool negative, uint64_t magnitude)
 static void start_container(struct jsonw *w, enum frame_kind kind, char open)
 {
 	begin_value(w);
-	if (w->depth == JSONW_MAX_DEPTH)
+	if (w->base + w->depth == JSONW_MAX_DEPTH)
 		jsonw_bug("nesting deeper than 64 levels");
 	w->stack[w->depth++] = (struct frame){ .kind = (uint8_t)kind };
 	put_char(w, open);
@@ -751,6 +772,14 @@ void jsonw_int(struct jsonw *w, int64_t v)
 	begin_value(w);
 	/* Negate in unsigned arithmetic: -INT64_MIN overflows int64_t. */
 	put_number(w, v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+}
+
+bool jsonw_pretty(const struct jsonw *w) { return w->pretty; }
+
+void jsonw_raw_value(struct jsonw *w, const void *json, size_t n)
+{
+	begin_value(w);
+	put_bytes(w, json, n);
 }
 
 void jsonw_bool(struct jsonw *w, bool v)

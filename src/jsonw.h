@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
+
 struct sink;
 
 /* Open the output.  path NULL or "-" = stdout (uncompressed, written with
@@ -63,6 +65,16 @@ void jsonw_string_len(struct jsonw *w, const char *s, size_t n);
 void jsonw_uint(struct jsonw *w, uint64_t v);	/* all 64 bits, exactly */
 void jsonw_int(struct jsonw *w, int64_t v);	/* INT64_MIN included */
 void jsonw_bool(struct jsonw *w, bool v);
+
+/* Parts of one document rendered concurrently: a part writer renders one
+ * value into `out` (appended), indented as if it stood `depth` levels deep;
+ * jsonw_raw_value() then places those bytes as a value of the document's
+ * writer at that depth.  The bytes are not checked: they must come from a
+ * part writer of the same depth and mode. */
+struct jsonw *jsonw_new_part(struct buf *out, bool pretty, unsigned depth);
+void jsonw_raw_value(struct jsonw *w, const void *json, size_t n);
+bool jsonw_pretty(const struct jsonw *w);
+
 /* Flush buffered output to the sink and free the writer.  Returns 0, or -1 if
  * any sink write failed (err_set already called; output after the failure
  * was discarded).  Does not close the sink; an unfinished document (error

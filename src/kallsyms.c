@@ -15,6 +15,7 @@
 #include "kallsyms.h"
 
 #include "log.h"
+#include "scan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -943,19 +944,19 @@ static int cmp_table_pos(const void *a, const void *b)
 	return (p > q) - (p < q);
 }
 
-int kallsyms_carve_all(struct span r, uint64_t va_of_start, struct kallsyms_table **out)
+int kallsyms_carve_at(struct span r, uint64_t va_of_start, const size_t *landmarks, size_t nlandmarks,
+		      struct kallsyms_table **out)
 {
 	struct carver k = { .r = r, .va = va_of_start };
 	struct nul_queue nq = { .scanned = 0 };
 	size_t pos = 0;
 
 	*out = NULL;
-	while (r.p && pos < r.n) {
-		const uint8_t *h = memmem(r.p + pos, r.n - pos, kallsyms_landmark, sizeof(kallsyms_landmark));
-		if (!h)
-			break;
-		size_t hit = (size_t)(h - r.p);
+	for (size_t i = 0; r.p && i < nlandmarks; i++) {
+		size_t hit = landmarks[i];
 		struct tokens tok;
+		if (hit < pos || hit >= r.n)
+			continue;	/* inside a table already decoded */
 		pos = hit + 1;
 		if (!find_tokens(r, &nq, hit, &tok)) {
 			miss_note(&k.miss, STAGE_DIGITS,
@@ -977,6 +978,27 @@ int kallsyms_carve_all(struct span r, uint64_t va_of_start, struct kallsyms_tabl
 	qsort(k.tables, (size_t)k.n_tables, sizeof(*k.tables), cmp_table_pos);
 	*out = k.tables;
 	return k.n_tables;
+}
+
+int kallsyms_carve_all(struct span r, uint64_t va_of_start, struct kallsyms_table **out)
+{
+	const struct span landmark = { kallsyms_landmark, sizeof(kallsyms_landmark) };
+	size_t *hits = NULL, n = 0, cap = 0;
+
+	for (size_t pos = 0; r.p && pos < r.n;) {
+		const uint8_t *h = scan_find((struct span){ r.p + pos, r.n - pos }, landmark);
+		if (!h)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			hits = xreallocarray(hits, cap, sizeof(*hits));
+		}
+		hits[n++] = (size_t)(h - r.p);
+		pos = hits[n - 1] + 1;
+	}
+	int found = kallsyms_carve_at(r, va_of_start, hits, n, out);
+	free(hits);
+	return found;
 }
 
 /* ---- single-table convenience -------------------------------------------- */

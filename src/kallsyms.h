@@ -93,6 +93,11 @@ struct kallsyms_table {
 int kallsyms_carve_all(struct span r, uint64_t va_of_start,
 		       struct kallsyms_table **out);
 
+/* The same, looking for token tables only at the given offsets of landmarks
+ * in r (ascending), as a scan of a whole image already found them. */
+int kallsyms_carve_at(struct span r, uint64_t va_of_start, const size_t *landmarks, size_t nlandmarks,
+		      struct kallsyms_table **out);
+
 /* Exactly one table expected: returns 0 and fills *out (kallsyms_free), or
  * -1 with err_set() (none found, or several that disagree).  Copies agree when
  * names, types and addresses are equal; for encoding D addresses are compared

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -47,13 +46,6 @@ struct cli {
 	bool pretty;
 	int verbosity;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int misuse(const char *what)
 {
@@ -169,12 +161,12 @@ static int run(const struct cli *c)
 	struct isf_report r;
 	struct sink *out = NULL;
 	struct jsonw *w;
-	double t0 = now(), t1, t2;
+	double t0 = now_seconds(), t1, t2;
 	int ret = EXIT_FAIL;
 
 	if (profile_build(&c->in, &p) < 0)
 		goto done;
-	t1 = now();
+	t1 = now_seconds();
 	if (!(out = sink_open(c->output)))
 		goto done;
 	w = jsonw_new(out, c->pretty);
@@ -189,7 +181,7 @@ static int run(const struct cli *c)
 		goto done;
 	}
 	out = NULL;
-	t2 = now();
+	t2 = now_seconds();
 	if (c->verbosity >= LOG_INFO)
 		report(&p, &r, t1 - t0, t2 - t1);
 	ret = EXIT_OK;

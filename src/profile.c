@@ -55,16 +55,48 @@ static bool is_raw_btf(struct span s)
 
 static bool is_elf(struct span s) { return s.n >= 4 && !memcmp(s.p, "\x7f" "ELF", 4); }
 
-static int parse_btf(struct profile *p, struct span bytes, const char *what)
+/* BTF → type model, on another core while the caller gathers and sorts the
+ * symbols (both take 10-20 ms on a distribution kernel). */
+static void build_types(void *arg)
 {
-	if (bytes.n < 24 || bytes.n > UINT32_MAX)
-		return err_set("%s: %zu bytes is not a plausible BTF size", what, bytes.n);
+	struct profile *p = arg;
+
 	libbpf_last_warning[0] = 0;
-	p->btf = btf__new(bytes.p, (uint32_t)bytes.n);
-	if (!p->btf)
-		return err_set("%s: BTF rejected by libbpf: %s", what,
-			       libbpf_last_warning[0] ? libbpf_last_warning : strerror(errno));
+	p->btf = btf__new(p->btf_bytes.p, (uint32_t)p->btf_bytes.n);
+	if (!p->btf) {
+		p->btf_errno = errno;
+		return;
+	}
+	p->types = isf_types_new(p->btf);
+}
+
+/* Start reading the BTF at bytes (which must stay mapped) once a path has
+ * found it; what names it in messages ("FILE: .BTF section").  Whether it is
+ * usable, finish_types() tells. */
+static void parse_btf(struct profile *p, struct span bytes, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->btf_what, sizeof(p->btf_what), fmt, ap);
+	va_end(ap);
+	p->btf_bytes = bytes;
 	p->btf_size = bytes.n;
+	p->btf_found = true;
+	if (bytes.n >= 24 && bytes.n <= UINT32_MAX)
+		thread_job_start(&p->types_job, build_types, p);
+}
+
+static int finish_types(struct profile *p)
+{
+	thread_job_join(&p->types_job);
+	if (!p->btf_found)
+		return err_set("no BTF found (internal error)");
+	if (p->btf_size < 24 || p->btf_size > UINT32_MAX)
+		return err_set("%s: %zu bytes is not a plausible BTF size", p->btf_what, p->btf_size);
+	if (!p->btf)
+		return err_set("%s: BTF rejected by libbpf: %s", p->btf_what,
+			       libbpf_last_warning[0] ? libbpf_last_warning : strerror(p->btf_errno));
 	return 0;
 }
 
@@ -131,16 +163,14 @@ static int vmlinux_kallsyms(struct profile *p, const struct vmlinux *v)
 	return err_set("no kallsyms tables in the kernel's read-only data (and no .symtab)");
 }
 
-/* .BTF by section, else between the __start_BTF and __stop_BTF symbols. */
-static int vmlinux_btf(struct profile *p, const struct vmlinux *v)
+/* Without section headers, BTF lies between the __start_BTF and __stop_BTF
+ * symbols. */
+static int vmlinux_btf_by_symbols(struct profile *p, const struct vmlinux *v, const char *input)
 {
-	const struct vmlinux_section *sec = vmlinux_section(v, ".BTF");
 	const struct symbol *start = symbols_find(&p->symbols, "__start_BTF"),
 			    *stop = symbols_find(&p->symbols, "__stop_BTF");
 	struct span bytes;
 
-	if (sec && sec->bytes.n)
-		return parse_btf(p, sec->bytes, ".BTF section");
 	if (v->nsec || !start || !stop)
 		return err_set("no .BTF section: the kernel was built without CONFIG_DEBUG_INFO_BTF");
 	if (stop->addr <= start->addr || !vmlinux_bytes_at(v, start->addr, &bytes) ||
@@ -148,7 +178,8 @@ static int vmlinux_btf(struct profile *p, const struct vmlinux *v)
 		return err_set("__start_BTF..__stop_BTF (%#llx..%#llx) is not inside the kernel's data",
 			       (unsigned long long)start->addr, (unsigned long long)stop->addr);
 	bytes.n = (size_t)(stop->addr - start->addr);
-	return parse_btf(p, bytes, "BTF at __start_BTF");
+	parse_btf(p, bytes, "%s: BTF at __start_BTF", input);
+	return 0;
 }
 
 /* A vmlinux ELF (given, or decompressed from a vmlinuz). */
@@ -156,6 +187,9 @@ static int from_vmlinux(struct profile *p, struct span elf, const struct profile
 {
 	if (vmlinux_open(elf, &p->vml) < 0)
 		return -1;
+	const struct vmlinux_section *btf = vmlinux_section(&p->vml, ".BTF");
+	if (btf && btf->bytes.n)
+		parse_btf(p, btf->bytes, "%s: .BTF section", o->input);
 	if (vmlinux_read_symtab(&p->vml, &p->symbols) == 0 && p->symbols.n) {
 		snprintf(p->symbol_source, sizeof(p->symbol_source), ".symtab (%zu entries)",
 			 p->symbols.n);
@@ -164,7 +198,7 @@ static int from_vmlinux(struct profile *p, struct span elf, const struct profile
 		return -1;
 	}
 	symbols_finish(&p->symbols);
-	if (vmlinux_btf(p, &p->vml) < 0)
+	if (!p->btf_found && vmlinux_btf_by_symbols(p, &p->vml, o->input) < 0)
 		return -1;
 	if (o->banner_arg)
 		return banner_from_option(p, o->banner_arg);
@@ -224,8 +258,7 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	snprintf(p->input_kind, sizeof(p->input_kind), "%s memory image, %zu ranges, %llu MiB present",
 		 image_format_name(p->img.format), p->img.nruns,
 		 (unsigned long long)(p->img.present >> 20));
-	if (parse_btf(p, k->btf, "BTF in the image") < 0)
-		return err_prefix("%s: ", o->input);
+	parse_btf(p, k->btf, "%s: BTF in the image", o->input);
 	carve_symbols(k, &p->symbols);
 	symbols_finish(&p->symbols);
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
@@ -304,8 +337,7 @@ static int from_btf_and_map(struct profile *p, const struct profile_opts *o)
 	} else if (!is_raw_btf(btf)) {
 		return err_set("%s: neither raw BTF (magic 0xeb9f) nor an ELF file with .BTF", o->btf_path);
 	}
-	if (parse_btf(p, btf, o->btf_path) < 0)
-		return -1;
+	parse_btf(p, btf, "%s", o->btf_path);
 	snprintf(p->input_kind, sizeof(p->input_kind), "BTF (%s) + symbol map", path_basename(o->btf_path));
 
 	if (!(mf = open_input(p, o->map_path)))
@@ -365,8 +397,7 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 
 	if (!bf)
 		return err_prefix("--live: ");
-	if (parse_btf(p, (struct span){ bf->data, bf->size }, "/sys/kernel/btf/vmlinux") < 0)
-		return -1;
+	parse_btf(p, (struct span){ bf->data, bf->size }, "/sys/kernel/btf/vmlinux");
 	if (!(kf = open_input(p, "/proc/kallsyms")))
 		return err_prefix("--live: ");
 	if (symbols_parse_map((struct span){ kf->data, kf->size }, "/proc/kallsyms", &p->symbols) < 0)
@@ -448,8 +479,13 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 		ret = from_btf_and_map(p, o);
 	else
 		ret = from_kernel_file(p, o);
-	if (ret < 0)
+	if (ret < 0) {
+		/* Every path reads the BTF first: if it is bad, that is the
+		 * first thing wrong with the input. */
+		if (p->btf_found)
+			finish_types(p);
 		return -1;
+	}
 
 	banner_release(p->banner.p, p->banner.len, p->release, sizeof(p->release));
 	if (!kver_parse(p->release, &p->isf.version))
@@ -461,7 +497,8 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 	} else {
 		p->isf.symdb = symdb_builtin();
 	}
-	p->types = isf_types_new(p->btf);
+	if (finish_types(p) < 0)
+		return -1;
 	for (int i = 0; i < p->isf.nsources; i++)
 		sha256_hex_finish(&p->hashing[i]);
 	p->isf.types = p->types;
@@ -472,6 +509,7 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 
 void profile_free(struct profile *p)
 {
+	thread_job_join(&p->types_job);	/* error paths: it reads mapped bytes */
 	for (size_t i = 0; i < ARRAY_SIZE(p->hashing); i++)
 		sha256_hex_finish(&p->hashing[i]);	/* error paths: before unmapping */
 	isf_types_free(p->types);

@@ -9,6 +9,7 @@
 #include "util.h"
 #include "vmlinux.h"
 
+#include <limits.h>
 #include <stdbool.h>
 
 struct profile_opts {
@@ -24,7 +25,7 @@ struct profile_opts {
 struct profile {
 	/* what the ISF is made of */
 	struct btf *btf;
-	struct isf_types *types;
+	struct isf_types *types;	/* both made by a thread job: see finish_types() */
 	struct symbols symbols;
 	struct buf banner;		/* exact bytes, "\n\0" included */
 	char release[128];
@@ -50,6 +51,11 @@ struct profile {
 	struct image img;
 	struct carve_result carve;
 	struct hash_job hashing[4];	/* one per isf.sources entry */
+	struct thread_job types_job;	/* BTF → btf, types */
+	struct span btf_bytes;
+	char btf_what[PATH_MAX + 64];	/* names the BTF in messages */
+	int btf_errno;
+	bool btf_found;
 };
 
 int profile_build(const struct profile_opts *o, struct profile *p);

@@ -11,9 +11,19 @@ struct scan_hits {
 	size_t n;
 };
 
-/* hits[i] receives the occurrences of needles[i] (1..64 bytes each). */
+#define SCAN_NEEDLE_MAX 64
+
+/* hits[i] receives the occurrences of needles[i] (1..SCAN_NEEDLE_MAX bytes
+ * each; at most 3 needles). */
 void scan_image(const struct image *img, const struct span *needles, size_t nneedles,
 		struct scan_hits *hits);
 void scan_hits_free(struct scan_hits *h, size_t n);
+
+/* The first occurrence of needle (1..SCAN_NEEDLE_MAX bytes) in hay, or NULL:
+ * memmem with the scanner's filter, several times faster on long spans. */
+const uint8_t *scan_find(struct span hay, struct span needle);
+
+/* Set by tests to cover the 16-byte matcher on CPUs that have AVX2. */
+extern bool scan_no_avx2;
 
 #endif

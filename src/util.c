@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void oom(size_t n)
@@ -163,32 +164,54 @@ void sha256_hex(const void *data, size_t n, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static void *hash_thread(void *arg)
+double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *thread_job_main(void *arg)
+{
+	struct thread_job *t = arg;
+	t->fn(t->arg);
+	return NULL;
+}
+
+void thread_job_start(struct thread_job *t, void (*fn)(void *), void *arg)
+{
+	pthread_t tid;
+
+	t->fn = fn;
+	t->arg = arg;
+	t->started = pthread_create(&tid, NULL, thread_job_main, t) == 0;
+	if (t->started)
+		t->thread = (unsigned long)tid;
+	else
+		fn(arg);	/* no thread: do it now */
+}
+
+void thread_job_join(struct thread_job *t)
+{
+	if (t->started)
+		pthread_join((pthread_t)t->thread, NULL);
+	t->started = false;
+}
+
+static void hash_job_run(void *arg)
 {
 	struct hash_job *job = arg;
 	sha256_hex(job->data.p, job->data.n, job->out);
-	return NULL;
 }
 
 void sha256_hex_start(struct hash_job *job, struct span data, char out[65])
 {
-	pthread_t t;
-
 	job->data = data;
 	job->out = out;
-	job->started = pthread_create(&t, NULL, hash_thread, job) == 0;
-	if (job->started)
-		job->thread = (unsigned long)t;
-	else
-		sha256_hex(data.p, data.n, out);	/* no thread: do it now */
+	thread_job_start(&job->job, hash_job_run, job);
 }
 
-void sha256_hex_finish(struct hash_job *job)
-{
-	if (job->started)
-		pthread_join((pthread_t)job->thread, NULL);
-	job->started = false;
-}
+void sha256_hex_finish(struct hash_job *job) { thread_job_join(&job->job); }
 
 char *base64_encode(const void *data, size_t n)
 {

@@ -57,13 +57,27 @@ void unmap_file(struct mapped_file *mf);
 /* Lower-case hex SHA-256 of data into out[65]. */
 void sha256_hex(const void *data, size_t n, char out[65]);
 
-/* The same on another core while the caller goes on: hashing a 60 MB kernel
- * takes as long as a fifth of a profile run. */
+/* Monotonic clock in seconds, for the timings -v reports. */
+double now_seconds(void);
+
+/* fn(arg) on another core while the caller goes on (or at once, when no
+ * thread can be started); thread_job_join() waits for it.  Join a started job
+ * exactly once (joining an unstarted or joined one does nothing). */
+struct thread_job {
+	void (*fn)(void *);
+	void *arg;
+	unsigned long thread;	/* pthread_t, kept opaque here */
+	bool started;
+};
+void thread_job_start(struct thread_job *t, void (*fn)(void *), void *arg);
+void thread_job_join(struct thread_job *t);
+
+/* sha256_hex() as a thread job: hashing a 60 MB kernel takes as long as a fifth of
+ * a profile run. */
 struct hash_job {
 	struct span data;
 	char *out;
-	unsigned long thread;	/* pthread_t, kept opaque here */
-	bool started;
+	struct thread_job job;
 };
 void sha256_hex_start(struct hash_job *job, struct span data, char out[65]);
 void sha256_hex_finish(struct hash_job *job);
