@@ -200,11 +200,8 @@ static bool render_is(bool pretty, doc_fn *fn, void *arg, const char *want, cons
 	return ok;
 }
 
-static void small_doc(struct jsonw *w, void *arg)
+static void small_metadata(struct jsonw *w)
 {
-	(void)arg;
-	jsonw_start_object(w);
-	jsonw_name(w, "metadata");
 	jsonw_start_object(w);
 	jsonw_name(w, "format");
 	jsonw_string(w, "6.2.0");
@@ -214,6 +211,41 @@ static void small_doc(struct jsonw *w, void *arg)
 	jsonw_string(w, "btf2isf");
 	jsonw_end_object(w);
 	jsonw_end_object(w);
+}
+
+static void small_list_object(struct jsonw *w)
+{
+	jsonw_start_object(w);
+	jsonw_name(w, "k");
+	jsonw_uint(w, 18446744071578845184u);
+	jsonw_end_object(w);
+}
+
+/* A value written directly, or (as_part) rendered by a part writer of the
+ * given depth and spliced in. */
+static void small_value(struct jsonw *w, bool as_part, unsigned depth, void (*fn)(struct jsonw *))
+{
+	if (!as_part) {
+		fn(w);
+		return;
+	}
+	struct buf b = { 0 };
+	struct jsonw *p = jsonw_new_part(&b, jsonw_pretty(w), depth);
+	fn(p);
+	jsonw_free(p);
+	jsonw_raw_value(w, b.p, b.len);
+	buf_free(&b);
+}
+
+/* arg non-NULL: the metadata object (depth 1) and the last list element
+ * (depth 2) are rendered as parts, which must change nothing. */
+static void small_doc(struct jsonw *w, void *arg)
+{
+	bool parts = arg != NULL;
+
+	jsonw_start_object(w);
+	jsonw_name(w, "metadata");
+	small_value(w, parts, 1, small_metadata);
 	jsonw_name(w, "fields");
 	jsonw_start_object(w);
 	jsonw_end_object(w);
@@ -225,10 +257,7 @@ static void small_doc(struct jsonw *w, void *arg)
 	jsonw_bool(w, false);
 	jsonw_start_array(w);
 	jsonw_end_array(w);
-	jsonw_start_object(w);
-	jsonw_name(w, "k");
-	jsonw_uint(w, 18446744071578845184u);
-	jsonw_end_object(w);
+	small_value(w, parts, 2, small_list_object);
 	jsonw_end_array(w);
 	jsonw_name(w, "empty");
 	jsonw_start_array(w);
@@ -267,63 +296,13 @@ static const char small_pretty[] =
 	"  \"address\": 18446744071578845184\n"
 	"}";
 
-/* small_doc with two values rendered as parts and spliced in: the
- * metadata object (depth 1) and the last list element (depth 2). */
-static void parts_doc(struct jsonw *w, void *arg)
-{
-	struct buf meta = { 0 }, elem = { 0 };
-	struct jsonw *p = jsonw_new_part(&meta, jsonw_pretty(w), 1);
-
-	(void)arg;
-	jsonw_start_object(p);
-	jsonw_name(p, "format");
-	jsonw_string(p, "6.2.0");
-	jsonw_name(p, "producer");
-	jsonw_start_object(p);
-	jsonw_name(p, "name");
-	jsonw_string(p, "btf2isf");
-	jsonw_end_object(p);
-	jsonw_end_object(p);
-	jsonw_free(p);
-	p = jsonw_new_part(&elem, jsonw_pretty(w), 2);
-	jsonw_start_object(p);
-	jsonw_name(p, "k");
-	jsonw_uint(p, 18446744071578845184u);
-	jsonw_end_object(p);
-	jsonw_free(p);
-
-	jsonw_start_object(w);
-	jsonw_name(w, "metadata");
-	jsonw_raw_value(w, meta.p, meta.len);
-	jsonw_name(w, "fields");
-	jsonw_start_object(w);
-	jsonw_end_object(w);
-	jsonw_name(w, "list");
-	jsonw_start_array(w);
-	jsonw_uint(w, 0);
-	jsonw_int(w, -1);
-	jsonw_bool(w, true);
-	jsonw_bool(w, false);
-	jsonw_start_array(w);
-	jsonw_end_array(w);
-	jsonw_raw_value(w, elem.p, elem.len);
-	jsonw_end_array(w);
-	jsonw_name(w, "empty");
-	jsonw_start_array(w);
-	jsonw_end_array(w);
-	jsonw_name(w, "address");
-	jsonw_uint(w, 18446744071578845184u);
-	jsonw_end_object(w);
-	buf_free(&meta);
-	buf_free(&elem);
-}
-
 static void test_golden(void)
 {
 	render_is(false, small_doc, NULL, small_compact, "compact output byte-exact");
 	render_is(true, small_doc, NULL, small_pretty, "pretty output byte-exact (MarshalIndent)");
-	render_is(false, parts_doc, NULL, small_compact, "compact: parts spliced = one writer");
-	render_is(true, parts_doc, NULL, small_pretty, "pretty: parts spliced at their depth = one writer");
+	static bool parts = true;
+	render_is(false, small_doc, &parts, small_compact, "compact: parts spliced = one writer");
+	render_is(true, small_doc, &parts, small_pretty, "pretty: parts spliced at their depth = one writer");
 }
 
 /* ---- numbers ------------------------------------------------------------ */
