@@ -76,7 +76,7 @@ check: all units
 	    bash tests/run
 
 bench: all
-	BTF2ISF=$(abspath $(BIN)) bash scripts/bench
+	BTF2ISF=$(abspath $(BIN)) python3 scripts/bench
 
 install: all
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/btf2isf
