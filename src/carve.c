@@ -353,8 +353,9 @@ void carve_symbols(const struct carved_kernel *k, struct symbols *s)
 {
 	const struct kallsyms_table *t = &k->ks;
 
+	symbols_reserve(s, t->n, t->names_size);
 	for (size_t i = 0; i < t->n; i++) {
-		const struct ksym *e = &t->syms[i];
+		const struct ksym *e = ksym_by_name(t, i);
 		uint64_t addr = e->addr;
 		if (t->enc == KSYM_ENC_PC_RELATIVE)
 			addr = e->addr - k->pa_text + k->link_text;	/* decoded as PAs */

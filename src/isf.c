@@ -2,6 +2,7 @@
 
 #include "log.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -148,15 +149,14 @@ static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const
 	jsonw_raw_value(w, desc.p, desc.n);
 }
 
-static void write_symbols(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
+/* Symbols [from, to) as members of the symbols object. */
+static void write_symbols(const struct isf_input *in, struct jsonw *w, size_t from, size_t to,
+			  uint64_t percpu_start, struct isf_report *r)
 {
 	struct desc_cache cache = { .pretty = jsonw_pretty(w), .types = in->types };
 	const struct symbols *s = in->symbols;
-	const struct symbol *pcpu = symbols_find(s, "__per_cpu_start");
-	uint64_t percpu_start = pcpu ? pcpu->addr : 0;
 
-	jsonw_start_object(w);
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = from; i < to; i++) {
 		const char *name = symbol_name(s, &s->v[i]);
 		jsonw_name(w, name);
 		jsonw_start_object(w);
@@ -172,27 +172,51 @@ static void write_symbols(const struct isf_input *in, struct jsonw *w, struct is
 		}
 		jsonw_end_object(w);
 	}
-	jsonw_end_object(w);
 	desc_cache_free(&cache);
-	r->symbols = s->n;
 }
 
-/* The symbols section, rendered into memory on another core while the type
- * sections are written: the two take about the same time. */
-struct symbols_part {
-	const struct isf_input *in;
-	bool pretty;
-	struct isf_report *r;
+/* The symbols section (two thirds of a profile) is rendered into memory in
+ * chunks, by a second thread while the type sections are written and then
+ * by both; the chunks are spliced in order. */
+#define SYMBOLS_PER_CHUNK 8192
+
+struct symbols_chunk {
 	struct buf json;
+	struct isf_report r;
 };
 
-static void render_symbols(void *arg)
-{
-	struct symbols_part *part = arg;
-	struct jsonw *w = jsonw_new_part(&part->json, part->pretty, 1);
+struct symbols_render {
+	const struct isf_input *in;
+	bool pretty;
+	uint64_t percpu_start;
+	struct symbols_chunk *chunks;
+	size_t nchunks;
+	atomic_size_t next;
+};
 
-	write_symbols(part->in, w, part->r);
-	jsonw_free(w);
+static void render_symbol_chunks(void *arg)
+{
+	struct symbols_render *sr = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&sr->next, 1)) < sr->nchunks) {
+		size_t from = i * SYMBOLS_PER_CHUNK, n = sr->in->symbols->n;
+		size_t to = n - from < SYMBOLS_PER_CHUNK ? n : from + SYMBOLS_PER_CHUNK;
+		struct jsonw *w = jsonw_new_members(&sr->chunks[i].json, sr->pretty, 1);
+		write_symbols(sr->in, w, from, to, sr->percpu_start, &sr->chunks[i].r);
+		jsonw_free(w);
+	}
+}
+
+/* The chunks' counts, in order (the first missing type found is the example). */
+static void add_report(struct isf_report *r, const struct isf_report *c)
+{
+	r->typed_by_btf += c->typed_by_btf;
+	r->typed_by_symdb += c->typed_by_symdb;
+	r->symdb_missing_type += c->symdb_missing_type;
+	r->void_typed += c->void_typed;
+	if (!r->missing_example[0])
+		memcpy(r->missing_example, c->missing_example, sizeof(r->missing_example));
 }
 
 int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
@@ -207,9 +231,17 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 	if (!isf_types_has(in->types, "struct", "task_struct"))
 		return err_set("BTF has no struct task_struct: not a vmlinux BTF (a module's?)");
 
-	struct symbols_part part = { .in = in, .pretty = jsonw_pretty(w), .r = r };
-	struct thread_job symbols_job;
-	thread_job_start(&symbols_job, render_symbols, &part);
+	const struct symbol *pcpu = symbols_find(in->symbols, "__per_cpu_start");
+	struct symbols_render sr = {
+		.in = in,
+		.pretty = jsonw_pretty(w),
+		.percpu_start = pcpu ? pcpu->addr : 0,
+		.nchunks = (in->symbols->n + SYMBOLS_PER_CHUNK - 1) / SYMBOLS_PER_CHUNK,
+	};
+	atomic_init(&sr.next, 0);
+	sr.chunks = xcalloc(sr.nchunks ? sr.nchunks : 1, sizeof(*sr.chunks));
+	struct thread_job helper;
+	thread_job_start(&helper, render_symbol_chunks, &sr);
 
 	jsonw_start_object(w);
 	jsonw_name(w, "metadata");
@@ -220,10 +252,18 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 	isf_types_write_user_types(in->types, w);
 	jsonw_name(w, "enums");
 	isf_types_write_enums(in->types, w);
-	thread_job_join(&symbols_job);
+	render_symbol_chunks(&sr);
+	thread_job_join(&helper);
 	jsonw_name(w, "symbols");
-	jsonw_raw_value(w, part.json.p, part.json.len);
+	jsonw_start_object(w);
+	for (size_t i = 0; i < sr.nchunks; i++) {
+		jsonw_raw_members(w, sr.chunks[i].json.p, sr.chunks[i].json.len);
+		buf_free(&sr.chunks[i].json);
+		add_report(r, &sr.chunks[i].r);
+	}
+	free(sr.chunks);
+	r->symbols = in->symbols->n;
 	jsonw_end_object(w);
-	buf_free(&part.json);
+	jsonw_end_object(w);
 	return 0;
 }

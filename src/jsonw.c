@@ -483,6 +483,16 @@ struct jsonw *jsonw_new_part(struct buf *out, bool pretty, unsigned depth)
 	return writer_new(NULL, out, pretty, depth);
 }
 
+struct jsonw *jsonw_new_members(struct buf *out, bool pretty, unsigned depth)
+{
+	struct jsonw *w = writer_new(NULL, out, pretty, depth);
+
+	/* Inside the object already: its braces belong to the document. */
+	w->top_written = true;
+	w->stack[w->depth++] = (struct frame){ .kind = FRAME_OBJECT };
+	return w;
+}
+
 /* Bytes out of the writer: to memory for a part, else to the sink. */
 static void emit(struct jsonw *w, const void *p, size_t n)
 {
@@ -779,6 +789,19 @@ bool jsonw_pretty(const struct jsonw *w) { return w->pretty; }
 void jsonw_raw_value(struct jsonw *w, const void *json, size_t n)
 {
 	begin_value(w);
+	put_bytes(w, json, n);
+}
+
+void jsonw_raw_members(struct jsonw *w, const void *json, size_t n)
+{
+	if (w->depth == 0 || w->stack[w->depth - 1].kind != FRAME_OBJECT || w->after_name)
+		jsonw_bug("jsonw_raw_members() outside an object, or after a key");
+	if (!n)
+		return;
+	struct frame *f = &w->stack[w->depth - 1];
+	if (f->has_items)
+		put_char(w, ',');
+	f->has_items = true;
 	put_bytes(w, json, n);
 }
 

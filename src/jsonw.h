@@ -73,6 +73,13 @@ void jsonw_bool(struct jsonw *w, bool v);
  * part writer of the same depth and mode. */
 struct jsonw *jsonw_new_part(struct buf *out, bool pretty, unsigned depth);
 void jsonw_raw_value(struct jsonw *w, const void *json, size_t n);
+/* A run of members of an object that stands `depth` levels deep, rendered
+ * into `out` with jsonw_name() and values, without the braces; the document's
+ * writer, inside that object, places runs one after another with
+ * jsonw_raw_members() (commas between them are its job).  So one big object
+ * can be rendered by several threads. */
+struct jsonw *jsonw_new_members(struct buf *out, bool pretty, unsigned depth);
+void jsonw_raw_members(struct jsonw *w, const void *json, size_t n);
 bool jsonw_pretty(const struct jsonw *w);
 
 /* Flush buffered output to the sink and free the writer.  Returns 0, or -1 if

@@ -389,23 +389,40 @@ static bool valid_type_char(char t)
 	}
 }
 
-/* Expand one entry's tokens into buf; returns the expanded length, or 0 when
- * it would exceed KSYM_NAME_LEN or contain a non-printable character.
- * Tokens average 2-3 characters, so a byte loop beats memcpy calls. */
-static size_t expand_entry(struct span r, const struct tokens *tok, size_t pos, size_t len,
-			   char *buf)
+/* Tokens padded to 16 bytes: most expand with one fixed-size copy, which is
+ * what makes decoding ~200k names cheap. */
+#define TOKEN_PAD 16
+
+struct token_copies {
+	uint8_t pad[256][TOKEN_PAD];
+};
+
+static void token_copies_init(struct span r, const struct tokens *tok, struct token_copies *tc)
 {
-	size_t out = 0;
+	memset(tc, 0, sizeof(*tc));
+	for (int b = 0; b < 256; b++)
+		memcpy(tc->pad[b], r.p + tok->table + tok->off[b], tok->len[b] < TOKEN_PAD ? tok->len[b] : TOKEN_PAD);
+}
+
+/* Expand one entry's tokens to out (room for KS_MAX_EXPANDED + TOKEN_PAD
+ * bytes); returns the expanded length, or 0 when it would exceed
+ * KSYM_NAME_LEN or contain a non-printable character. */
+static size_t expand_entry(struct span r, const struct tokens *tok, const struct token_copies *tc,
+			   size_t pos, size_t len, char *out)
+{
+	size_t n = 0;
 	for (size_t k = 0; k < len; k++) {
 		uint8_t b = r.p[pos + k];
 		size_t tl = tok->len[b];
-		if (tl > KS_MAX_EXPANDED - out || !tok->printable[b])
+		if (tl > KS_MAX_EXPANDED - n || !tok->printable[b])
 			return 0;
-		const uint8_t *t = r.p + tok->table + tok->off[b];
-		for (size_t i = 0; i < tl; i++)
-			buf[out++] = (char)t[i];
+		if (tl <= TOKEN_PAD)
+			memcpy(out + n, tc->pad[b], TOKEN_PAD);
+		else
+			memcpy(out + n, r.p + tok->table + tok->off[b], tl);
+		n += tl;
 	}
-	return out;
+	return n;
 }
 
 static void names_free(struct names *d)
@@ -416,47 +433,104 @@ static void names_free(struct names *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Entries [from, to) of a validated names array, starting at pos, decoded
+ * into a pool of their own: the halves of the array decode on two cores. */
+struct names_part {
+	struct span r;
+	const struct cand *c;
+	const struct token_copies *tc;
+	uint32_t from, to;
+	size_t pos;
+	char *types;		/* the whole array's, filled in [from, to) */
+	uint32_t *name_off;	/* likewise, offsets into this part's pool */
+	struct buf pool;
+	uint32_t bad;		/* the first entry that did not decode, or to */
+	bool too_big;		/* the pool passed KS_MAX_POOL there */
+};
+
+static void decode_part(void *arg)
+{
+	struct names_part *np = arg;
+	struct span r = np->r;
+	const struct cand *c = np->c;
+	size_t pos = np->pos;
+
+	np->bad = np->to;
+	for (uint32_t i = np->from; i < np->to; i++) {
+		size_t next = entry_end(r, pos, c->markers);	/* validated already */
+		size_t hdr = r.p[pos] & 0x80 ? 2 : 1;
+		buf_reserve(&np->pool, KS_MAX_EXPANDED + TOKEN_PAD);
+		char *out = (char *)np->pool.p + np->pool.len;
+		size_t len = expand_entry(r, c->tok, np->tc, pos + hdr, next - pos - hdr, out);
+		if (len < 2 || !valid_type_char(out[0])) {
+			np->bad = i;
+			return;
+		}
+		if (np->pool.len + len > KS_MAX_POOL) {
+			np->bad = i;
+			np->too_big = true;
+			return;
+		}
+		/* The type char stays in the pool, just before the name. */
+		np->types[i] = out[0];
+		np->name_off[i] = (uint32_t)np->pool.len + 1;
+		out[len] = 0;
+		np->pool.len += len + 1;
+		pos = next;
+	}
+}
+
 /* Decode names (after names_walk validated the structure): type char first,
  * then a printable name.  Fills c->dec; false with a miss note on bad data. */
 static bool decode_names(struct carver *k, struct cand *c)
 {
-	struct span r = k->r;
 	struct names *d = &c->dec;
-	struct buf pool = { 0 };
-	char buf[KS_MAX_EXPANDED + 1];
-	size_t pos = c->names;
+	struct token_copies tc;
+	struct names_part part[2];
+	struct thread_job second;
 
 	if (d->tried)
 		return d->ok;
 	d->tried = true;
 	d->types = xmalloc(c->n);
 	d->name_off = xmalloc((size_t)c->n * sizeof(*d->name_off));
-	for (uint32_t i = 0; i < c->n; i++) {
-		size_t next = entry_end(r, pos, c->markers);	/* validated already */
-		size_t hdr = r.p[pos] & 0x80 ? 2 : 1;
-		size_t len = expand_entry(r, c->tok, pos + hdr, next - pos - hdr, buf);
-		if (len < 2 || !valid_type_char(buf[0])) {
-			miss_note(&k->miss, STAGE_ADDRS,
-				  "kallsyms_names at %#zx: entry %u does not decode to a type "
-				  "char and printable name", c->names, i);
-			buf_free(&pool);
-			return false;
-		}
-		if (pool.len + len > KS_MAX_POOL) {
+	token_copies_init(k->r, c->tok, &tc);
+	/* Split at a marker: names_walk checked that it gives the entry's position. */
+	uint32_t half_marker = c->m / 2;
+	for (int h = 0; h < 2; h++)
+		part[h] = (struct names_part){ .r = k->r, .c = c, .tc = &tc, .types = d->types,
+					       .name_off = d->name_off };
+	part[0].to = part[1].from = 256 * half_marker;
+	part[0].pos = c->names;
+	part[1].pos = c->names + (size_t)marker_at(k->r, c, half_marker);
+	part[1].to = c->n;
+	thread_job_start(&second, decode_part, &part[1]);
+	decode_part(&part[0]);
+	thread_job_join(&second);
+
+	struct names_part *bad = part[0].bad < part[0].to ? &part[0] : part[1].bad < part[1].to ? &part[1] : NULL;
+	if (!bad && part[0].pool.len + part[1].pool.len > KS_MAX_POOL)
+		bad = &part[1];
+	if (bad) {
+		if (bad->too_big || bad->bad == bad->to)
 			miss_note(&k->miss, STAGE_ADDRS,
 				  "kallsyms_names at %#zx: names expand to more than %u MiB",
 				  c->names, KS_MAX_POOL >> 20);
-			buf_free(&pool);
-			return false;
-		}
-		d->types[i] = buf[0];
-		d->name_off[i] = (uint32_t)pool.len;
-		buf[len] = 0;
-		buf_append(&pool, buf + 1, len);	/* name and its NUL */
-		pos = next;
+		else
+			miss_note(&k->miss, STAGE_ADDRS,
+				  "kallsyms_names at %#zx: entry %u does not decode to a type "
+				  "char and printable name", c->names, bad->bad);
+		buf_free(&part[0].pool);
+		buf_free(&part[1].pool);
+		return false;
 	}
-	d->pool = (char *)pool.p;
-	d->pool_size = pool.len;
+	/* One pool: the second part's after the first's. */
+	for (uint32_t i = part[1].from; i < part[1].to; i++)
+		d->name_off[i] += (uint32_t)part[0].pool.len;
+	buf_append(&part[0].pool, part[1].pool.p, part[1].pool.len);
+	buf_free(&part[1].pool);
+	d->pool = (char *)part[0].pool.p;
+	d->pool_size = part[0].pool.len;
 	d->ok = true;
 	return true;
 }
@@ -638,11 +712,20 @@ static bool seqs_sorted(struct span r, const struct cand *c, size_t seqs,
 	return true;
 }
 
-/* seqs_of_names must be a permutation of [0, n) listing names in order. */
-static bool seqs_ok(struct span r, const struct cand *c, size_t seqs)
+/* seqs_of_names must be a permutation of [0, n) listing names in order: by
+ * strcmp, or (clang LTO kernels) with ".llvm.N" suffixes ignored.  In the
+ * first case *by_name gets the order, which spares the caller a sort. */
+static bool seqs_ok(struct span r, const struct cand *c, size_t seqs, uint32_t **by_name)
 {
-	return seqs_permutation(r, seqs, c->n) &&
-	       (seqs_sorted(r, c, seqs, strcmp) || seqs_sorted(r, c, seqs, cmp_llvm_stripped));
+	*by_name = NULL;
+	if (!seqs_permutation(r, seqs, c->n))
+		return false;
+	if (!seqs_sorted(r, c, seqs, strcmp))
+		return seqs_sorted(r, c, seqs, cmp_llvm_stripped);
+	*by_name = xreallocarray(NULL, c->n, sizeof(**by_name));
+	for (uint32_t j = 0; j < c->n; j++)
+		(*by_name)[j] = rd_be24(r.p + seqs + 3 * (size_t)j);
+	return true;
 }
 
 static void table_fill(struct cand *c, const struct placement *pl, enum ksym_encoding enc,
@@ -711,7 +794,8 @@ static bool try_placement(struct carver *k, struct cand *c, const struct placeme
 				  c->names, c->n, kallsyms_layout_name(pl->layout), encs[e]);
 			continue;
 		}
-		if (pl->has_seqs && !seqs_ok(k->r, c, pl->seqs)) {
+		uint32_t *by_name = NULL;
+		if (pl->has_seqs && !seqs_ok(k->r, c, pl->seqs, &by_name)) {
 			miss_note(&k->miss, STAGE_ADDRS,
 				  "kallsyms_names at %#zx (N=%u): kallsyms_seqs_of_names at %#zx "
 				  "is not a sorted permutation (%s layout)",
@@ -720,6 +804,7 @@ static bool try_placement(struct carver *k, struct cand *c, const struct placeme
 		}
 		k->tables = xreallocarray(k->tables, (size_t)k->n_tables + 1, sizeof(*k->tables));
 		table_fill(c, pl, encs[e], rb, syms, &k->tables[k->n_tables]);
+		k->tables[k->n_tables].by_name = by_name;
 		k->tables[k->n_tables++].unrelocated = unrelocated;
 		pr_debug("kallsyms: table at %#zx: N=%u, %s layout, encoding %c\n",
 			 c->tok->table, c->n, kallsyms_layout_name(pl->layout), encs[e]);
@@ -1048,6 +1133,7 @@ void kallsyms_free(struct kallsyms_table *t)
 		return;
 	free(t->syms);
 	free(t->names);
+	free(t->by_name);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -69,6 +69,9 @@ struct kallsyms_table {
 	size_t off_num_syms, off_names, off_markers, off_token_table,
 	       off_token_index, off_addresses, off_seqs, off_relative_base;
 	bool has_seqs;		/* off_seqs is meaningful */
+	/* Owned, or NULL: indices into syms in strcmp order of their names,
+	 * from a kallsyms_seqs_of_names checked to be exactly that. */
+	uint32_t *by_name;
 	size_t markers_count;	/* ceil(n / 256) */
 	/* Offset of the first kallsyms label, min(off_num_syms, off_addresses)
 	 * (what linux_banner precedes on 6.1+), and one past the end of the
@@ -120,6 +123,13 @@ const char *kallsyms_layout_name(enum ksym_layout layout);
 static inline const char *ksym_name(const struct kallsyms_table *t, const struct ksym *s)
 {
 	return t->names + s->name;
+}
+
+/* The i-th symbol in name order when the table knows it, else in address
+ * order: adding symbols this way lets symbols_finish() skip its sort. */
+static inline const struct ksym *ksym_by_name(const struct kallsyms_table *t, size_t i)
+{
+	return &t->syms[t->by_name ? t->by_name[i] : i];
 }
 
 #endif

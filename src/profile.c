@@ -108,10 +108,11 @@ static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t
 
 	if (kallsyms_carve(region, va, &t) < 0)
 		return -1;	/* the message names kallsyms and where */
+	symbols_reserve(&p->symbols, t.n, t.names_size);
 	for (size_t i = 0; i < t.n; i++) {
-		const char *name = ksym_name(&t, &t.syms[i]);
-		symbols_add(&p->symbols, name, strlen(name), t.syms[i].addr, t.syms[i].type,
-			    t.syms[i].absolute);
+		const struct ksym *e = ksym_by_name(&t, i);
+		const char *name = ksym_name(&t, e);
+		symbols_add(&p->symbols, name, strlen(name), e->addr, e->type, e->absolute);
 	}
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms (%zu entries, %s layout, encoding %c)", t.n, kallsyms_layout_name(t.layout),
@@ -259,6 +260,9 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 		 image_format_name(p->img.format), p->img.nruns,
 		 (unsigned long long)(p->img.present >> 20));
 	parse_btf(p, k->btf, "%s: BTF in the image", o->input);
+	/* The kernel's own bytes identify the source: the same kernel gives the
+	 * same hash whatever the container format.  Hashed meanwhile. */
+	add_source(p, "symtab", path_basename(o->input), k->btf);
 	carve_symbols(k, &p->symbols);
 	symbols_finish(&p->symbols);
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
@@ -278,9 +282,6 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	p->slide = k->slide;
 	snprintf(p->slide_method, sizeof(p->slide_method), "%s; _text at physical %#llx%s", k->slide_how,
 		 (unsigned long long)k->pa_text, k->vmcoreinfo ? "; VMCOREINFO found" : "");
-	/* The kernel's own bytes identify the source: the same kernel gives the
-	 * same hash whatever the container format. */
-	add_source(p, "symtab", path_basename(o->input), k->btf);
 	return 0;
 }
 

@@ -23,7 +23,8 @@ void scan_hits_free(struct scan_hits *h, size_t n);
  * memmem with the scanner's filter, several times faster on long spans. */
 const uint8_t *scan_find(struct span hay, struct span needle);
 
-/* Set by tests to cover the 16-byte matcher on CPUs that have AVX2. */
-extern bool scan_no_avx2;
+/* The widest vectors the matcher may use, in bytes (16, 32 or 64; 0: the
+ * widest this CPU has).  Set by tests to cover every width the CPU runs. */
+extern unsigned scan_max_width;
 
 #endif

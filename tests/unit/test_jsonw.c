@@ -200,16 +200,46 @@ static bool render_is(bool pretty, doc_fn *fn, void *arg, const char *want, cons
 	return ok;
 }
 
-static void small_metadata(struct jsonw *w)
+static void member_format(struct jsonw *w)
 {
-	jsonw_start_object(w);
 	jsonw_name(w, "format");
 	jsonw_string(w, "6.2.0");
+}
+
+static void member_producer(struct jsonw *w)
+{
 	jsonw_name(w, "producer");
 	jsonw_start_object(w);
 	jsonw_name(w, "name");
 	jsonw_string(w, "btf2isf");
 	jsonw_end_object(w);
+}
+
+/* Members of the object open in w, rendered by a members writer of the
+ * object's depth and spliced in; fn NULL: an empty run. */
+static void members_run(struct jsonw *w, unsigned depth, void (*fn)(struct jsonw *))
+{
+	struct buf b = { 0 };
+	struct jsonw *p = jsonw_new_members(&b, jsonw_pretty(w), depth);
+	if (fn)
+		fn(p);
+	jsonw_free(p);
+	jsonw_raw_members(w, b.p, b.len);
+	buf_free(&b);
+}
+
+/* as_runs: its members as runs, an empty one between them. */
+static void small_metadata(struct jsonw *w, bool as_runs)
+{
+	jsonw_start_object(w);
+	if (as_runs) {
+		members_run(w, 1, member_format);
+		members_run(w, 1, NULL);
+		members_run(w, 1, member_producer);
+	} else {
+		member_format(w);
+		member_producer(w);
+	}
 	jsonw_end_object(w);
 }
 
@@ -237,17 +267,20 @@ static void small_value(struct jsonw *w, bool as_part, unsigned depth, void (*fn
 	buf_free(&b);
 }
 
-/* arg non-NULL: the metadata object (depth 1) and the last list element
- * (depth 2) are rendered as parts, which must change nothing. */
+/* arg non-NULL: the members of the metadata and fields objects (depth 1)
+ * are rendered as runs, and the last list element (depth 2) as a part,
+ * which must change nothing. */
 static void small_doc(struct jsonw *w, void *arg)
 {
 	bool parts = arg != NULL;
 
 	jsonw_start_object(w);
 	jsonw_name(w, "metadata");
-	small_value(w, parts, 1, small_metadata);
+	small_metadata(w, parts);
 	jsonw_name(w, "fields");
 	jsonw_start_object(w);
+	if (parts)
+		members_run(w, 1, NULL);
 	jsonw_end_object(w);
 	jsonw_name(w, "list");
 	jsonw_start_array(w);
@@ -301,8 +334,9 @@ static void test_golden(void)
 	render_is(false, small_doc, NULL, small_compact, "compact output byte-exact");
 	render_is(true, small_doc, NULL, small_pretty, "pretty output byte-exact (MarshalIndent)");
 	static bool parts = true;
-	render_is(false, small_doc, &parts, small_compact, "compact: parts spliced = one writer");
-	render_is(true, small_doc, &parts, small_pretty, "pretty: parts spliced at their depth = one writer");
+	render_is(false, small_doc, &parts, small_compact, "compact: parts and member runs spliced = one writer");
+	render_is(true, small_doc, &parts, small_pretty,
+		  "pretty: parts and member runs spliced at their depth = one writer");
 }
 
 /* ---- numbers ------------------------------------------------------------ */
