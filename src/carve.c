@@ -16,8 +16,26 @@
 #define BTF_MIN_SIZE (64u << 10)
 #define BTF_MAX_SIZE (64u << 20)
 
+/* The first symbol (in address order) of that name, or NULL. */
 static const struct ksym *ks_find(const struct kallsyms_table *t, const char *name)
 {
+	if (t->by_name) {
+		/* Binary search for the first of that name in name order;
+		 * among equals, the lowest index is the one to return. */
+		size_t lo = 0, hi = t->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (strcmp(ksym_name(t, ksym_by_name(t, mid)), name) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		const struct ksym *first = NULL;
+		for (; lo < t->n && !strcmp(ksym_name(t, ksym_by_name(t, lo)), name); lo++)
+			if (!first || ksym_by_name(t, lo) < first)
+				first = ksym_by_name(t, lo);
+		return first;
+	}
 	for (size_t i = 0; i < t->n; i++)
 		if (!strcmp(ksym_name(t, &t->syms[i]), name))
 			return &t->syms[i];
@@ -264,19 +282,46 @@ static int carve_window(const struct image *img, uint64_t pa, struct span w, con
 	return hard_error;
 }
 
-int carve_kernels(const struct image *img, struct carve_result *res)
+/* The largest BTF blob (little-endian header, a size make_kernel accepts)
+ * among the scan's hits, or an empty span.  Of equal ones the last: what the
+ * boot loader and decompressor leave behind lies low, where the compressed
+ * kernel was loaded, and the kernel itself above it. */
+static struct span largest_btf(const struct image *img, const struct scan_hits *h)
 {
-	const struct span needles[3] = {
+	struct span best = { 0 }, s;
+
+	for (size_t i = 0; i < h->n; i++) {
+		uint64_t size;
+		if (image_at(img, h->pa[i], &s) && (size = btf_claimed_size(s)) >= BTF_MIN_SIZE &&
+		    size <= BTF_MAX_SIZE && size <= s.n && size >= best.n)
+			best = (struct span){ s.p, (size_t)size };
+	}
+	return best;
+}
+
+int carve_kernels(const struct image *img, void (*guess)(void *ctx, struct span btf), void *ctx,
+		  struct carve_result *res)
+{
+	/* A BTF header as x86-64 and arm64 kernels store it: magic 0xeb9f,
+	 * version 1, flags 0. */
+	static const uint8_t btf_le_magic[4] = { 0x9f, 0xeb, 0x01, 0x00 };
+	const struct span needles[4] = {
 		{ kallsyms_landmark, KALLSYMS_LANDMARK_LEN },
 		{ (const uint8_t *)VMCOREINFO_LANDMARK, strlen(VMCOREINFO_LANDMARK) },
 		{ (const uint8_t *)BANNER_PREFIX, strlen(BANNER_PREFIX) },
+		{ btf_le_magic, sizeof(btf_le_magic) },
 	};
-	struct scan_hits hits[3];
+	struct scan_hits hits[4];
 	size_t cap = 0;
 	int hard_error = 0;
 
 	memset(res, 0, sizeof(*res));
-	scan_image(img, needles, 3, hits);
+	scan_image(img, needles, 4, hits);
+	if (guess) {
+		struct span btf = largest_btf(img, &hits[3]);
+		if (btf.n)
+			guess(ctx, btf);
+	}
 	res->nvmci = vmcoreinfo_collect(img, hits[1].pa, hits[1].n, res->vmci, ARRAY_SIZE(res->vmci));
 	for (size_t i = 0; i < hits[0].n;) {
 		uint64_t lo_pa, hi_pa;
@@ -305,6 +350,7 @@ int carve_kernels(const struct image *img, struct carve_result *res)
 	res->nbanners = hits[2].n;
 	hits[2].pa = NULL;
 	scan_hits_free(hits, 2);
+	scan_hits_free(hits + 3, 1);
 	if (res->n)
 		return 0;
 	if (hard_error)
@@ -349,11 +395,11 @@ void carve_free(struct carve_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void carve_symbols(const struct carved_kernel *k, struct symbols *s)
+void carve_symbols(struct carved_kernel *k, struct symbols *s)
 {
-	const struct kallsyms_table *t = &k->ks;
+	struct kallsyms_table *t = &k->ks;
+	struct symbol *v = xreallocarray(NULL, t->n ? t->n : 1, sizeof(*v));
 
-	symbols_reserve(s, t->n, t->names_size);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct ksym *e = ksym_by_name(t, i);
 		uint64_t addr = e->addr;
@@ -361,7 +407,9 @@ void carve_symbols(const struct carved_kernel *k, struct symbols *s)
 			addr = e->addr - k->pa_text + k->link_text;	/* decoded as PAs */
 		else if (!e->absolute)
 			addr = e->addr - k->slide;
-		const char *name = ksym_name(t, e);
-		symbols_add(s, name, strlen(name), addr, e->type, e->absolute);
+		v[i] = (struct symbol){ addr, e->name, e->type, e->absolute };
 	}
+	symbols_take(s, t->names, t->names_size, v, t->n);
+	t->names = NULL;
+	t->names_size = 0;
 }

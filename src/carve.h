@@ -47,11 +47,18 @@ void carve_describe_other_banners(const struct carve_result *r, const struct car
 				  const struct image *img, char *out, size_t n);
 
 /* Find every kernel in the image.  0 with at least one kernel, else -1 with
- * err_set() saying why none qualified. */
-int carve_kernels(const struct image *img, struct carve_result *out);
+ * err_set() saying why none qualified.
+ *
+ * Decoding kallsyms takes a while; a vmlinux BTF is parsed in about the same
+ * time.  So once the image is scanned, guess(ctx, btf) is called (unless NULL)
+ * with the largest well-formed BTF blob seen, which is nearly always the one
+ * a kernel found later uses: the caller may start parsing it meanwhile. */
+int carve_kernels(const struct image *img, void (*guess)(void *ctx, struct span btf), void *ctx,
+		  struct carve_result *out);
 void carve_free(struct carve_result *r);
 
-/* Link-time symbols of kernel k (un-slid), added to s. */
-void carve_symbols(const struct carved_kernel *k, struct symbols *s);
+/* Link-time symbols of kernel k (un-slid) into the empty table s, which
+ * takes over k's names. */
+void carve_symbols(struct carved_kernel *k, struct symbols *s);
 
 #endif

@@ -116,21 +116,47 @@ static void desc_cache_free(struct desc_cache *c)
 	buf_free(&c->json);
 }
 
+/* The symbols section (two thirds of a profile) is rendered into memory in
+ * chunks: by a helper thread while the main thread writes the type sections,
+ * then by both, the main thread writing the chunks out in order as they are
+ * done (splice_symbol_chunks). */
+#define SYMBOLS_PER_CHUNK 8192
+
+struct symbols_chunk {
+	struct buf json;
+	struct isf_report r;
+	atomic_bool done;	/* json and r are complete */
+};
+
+struct symbols_render {
+	const struct isf_input *in;
+	bool pretty;
+	uint64_t percpu_start;		/* __per_cpu_start, else 0 */
+	uint32_t var_offset_max;	/* of BTF's variables */
+	const struct symbol *banner;	/* linux_banner, which carries its bytes */
+	struct symbols_chunk *chunks;
+	size_t nchunks;
+	atomic_size_t next;
+};
+
 /* Type of one symbol: BTF's own VAR first (exact for this build), then the
  * symdb row for this kernel version if its type exists here, else void. */
-static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const struct symbol *sym,
-			      uint64_t percpu_start, struct desc_cache *cache, struct isf_report *r)
+static void write_symbol_type(const struct symbols_render *sr, struct jsonw *w, const struct symbol *sym,
+			      struct desc_cache *cache, struct isf_report *r)
 {
+	const struct isf_input *in = sr->in;
 	const char *name = symbol_name(in->symbols, sym);
-	uint32_t offset = 0, var_type = isf_types_var_type(in->types, name, &offset);
 	const char *expr;
 
 	/* BTF's variables are per-CPU ones; a name can also belong to another,
 	 * non-per-CPU symbol (the one kept of several): the offset tells. */
-	if (var_type && sym->addr == percpu_start + offset) {
-		isf_types_write_descriptor(in->types, w, var_type);
-		r->typed_by_btf++;
-		return;
+	if (sym->addr - sr->percpu_start <= sr->var_offset_max) {
+		uint32_t offset = 0, var_type = isf_types_var_type(in->types, name, &offset);
+		if (var_type && sym->addr == sr->percpu_start + offset) {
+			isf_types_write_descriptor(in->types, w, var_type);
+			r->typed_by_btf++;
+			return;
+		}
 	}
 	expr = symdb_lookup(in->symdb, name, &in->version);
 	struct span desc = expr ? cached_desc(cache, expr) : (struct span){ 0 };
@@ -150,21 +176,21 @@ static void write_symbol_type(const struct isf_input *in, struct jsonw *w, const
 }
 
 /* Symbols [from, to) as members of the symbols object. */
-static void write_symbols(const struct isf_input *in, struct jsonw *w, size_t from, size_t to,
-			  uint64_t percpu_start, struct isf_report *r)
+static void write_symbols(const struct symbols_render *sr, struct jsonw *w, size_t from, size_t to,
+			  struct isf_report *r)
 {
+	const struct isf_input *in = sr->in;
 	struct desc_cache cache = { .pretty = jsonw_pretty(w), .types = in->types };
 	const struct symbols *s = in->symbols;
 
 	for (size_t i = from; i < to; i++) {
-		const char *name = symbol_name(s, &s->v[i]);
-		jsonw_name(w, name);
+		jsonw_name(w, symbol_name(s, &s->v[i]));
 		jsonw_start_object(w);
 		jsonw_name(w, "type");
-		write_symbol_type(in, w, &s->v[i], percpu_start, &cache, r);
+		write_symbol_type(sr, w, &s->v[i], &cache, r);
 		jsonw_name(w, "address");
 		jsonw_uint(w, s->v[i].addr);
-		if (!strcmp(name, "linux_banner")) {
+		if (&s->v[i] == sr->banner) {
 			char *b64 = base64_encode(in->banner.p, in->banner.n);
 			jsonw_name(w, "constant_data");
 			jsonw_string(w, b64);
@@ -175,37 +201,26 @@ static void write_symbols(const struct isf_input *in, struct jsonw *w, size_t fr
 	desc_cache_free(&cache);
 }
 
-/* The symbols section (two thirds of a profile) is rendered into memory in
- * chunks, by a second thread while the type sections are written and then
- * by both; the chunks are spliced in order. */
-#define SYMBOLS_PER_CHUNK 8192
+/* Renders the next chunk nobody has taken; false when none is left. */
+static bool render_next_chunk(struct symbols_render *sr)
+{
+	size_t i = atomic_fetch_add(&sr->next, 1);
 
-struct symbols_chunk {
-	struct buf json;
-	struct isf_report r;
-};
-
-struct symbols_render {
-	const struct isf_input *in;
-	bool pretty;
-	uint64_t percpu_start;
-	struct symbols_chunk *chunks;
-	size_t nchunks;
-	atomic_size_t next;
-};
+	if (i >= sr->nchunks)
+		return false;
+	size_t from = i * SYMBOLS_PER_CHUNK, n = sr->in->symbols->n;
+	size_t to = n - from < SYMBOLS_PER_CHUNK ? n : from + SYMBOLS_PER_CHUNK;
+	struct jsonw *w = jsonw_new_members(&sr->chunks[i].json, sr->pretty, 1);
+	write_symbols(sr, w, from, to, &sr->chunks[i].r);
+	jsonw_free(w);
+	atomic_store_explicit(&sr->chunks[i].done, true, memory_order_release);
+	return true;
+}
 
 static void render_symbol_chunks(void *arg)
 {
-	struct symbols_render *sr = arg;
-	size_t i;
-
-	while ((i = atomic_fetch_add(&sr->next, 1)) < sr->nchunks) {
-		size_t from = i * SYMBOLS_PER_CHUNK, n = sr->in->symbols->n;
-		size_t to = n - from < SYMBOLS_PER_CHUNK ? n : from + SYMBOLS_PER_CHUNK;
-		struct jsonw *w = jsonw_new_members(&sr->chunks[i].json, sr->pretty, 1);
-		write_symbols(sr->in, w, from, to, sr->percpu_start, &sr->chunks[i].r);
-		jsonw_free(w);
-	}
+	while (render_next_chunk(arg))
+		;
 }
 
 /* The chunks' counts, in order (the first missing type found is the example). */
@@ -217,6 +232,26 @@ static void add_report(struct isf_report *r, const struct isf_report *c)
 	r->void_typed += c->void_typed;
 	if (!r->missing_example[0])
 		memcpy(r->missing_example, c->missing_example, sizeof(r->missing_example));
+}
+
+/* The main thread's part, once the type sections are written: the chunks go
+ * out in order as they are done, and while the next one is not, it renders
+ * chunks too. */
+static void splice_symbol_chunks(struct symbols_render *sr, struct thread_job *helper, struct jsonw *w,
+				 struct isf_report *r)
+{
+	for (size_t i = 0; i < sr->nchunks;) {
+		struct symbols_chunk *c = &sr->chunks[i];
+		if (atomic_load_explicit(&c->done, memory_order_acquire)) {
+			jsonw_raw_members(w, c->json.p, c->json.len);
+			buf_free(&c->json);
+			add_report(r, &c->r);
+			i++;
+		} else if (!render_next_chunk(sr)) {
+			thread_job_join(helper);	/* it is rendering the rest */
+		}
+	}
+	thread_job_join(helper);
 }
 
 int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
@@ -236,10 +271,14 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 		.in = in,
 		.pretty = jsonw_pretty(w),
 		.percpu_start = pcpu ? pcpu->addr : 0,
+		.var_offset_max = isf_types_var_offset_max(in->types),
+		.banner = symbols_find(in->symbols, "linux_banner"),
 		.nchunks = (in->symbols->n + SYMBOLS_PER_CHUNK - 1) / SYMBOLS_PER_CHUNK,
 	};
 	atomic_init(&sr.next, 0);
 	sr.chunks = xcalloc(sr.nchunks ? sr.nchunks : 1, sizeof(*sr.chunks));
+	for (size_t i = 0; i < sr.nchunks; i++)
+		atomic_init(&sr.chunks[i].done, false);
 	struct thread_job helper;
 	thread_job_start(&helper, render_symbol_chunks, &sr);
 
@@ -252,15 +291,9 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 	isf_types_write_user_types(in->types, w);
 	jsonw_name(w, "enums");
 	isf_types_write_enums(in->types, w);
-	render_symbol_chunks(&sr);
-	thread_job_join(&helper);
 	jsonw_name(w, "symbols");
 	jsonw_start_object(w);
-	for (size_t i = 0; i < sr.nchunks; i++) {
-		jsonw_raw_members(w, sr.chunks[i].json.p, sr.chunks[i].json.len);
-		buf_free(&sr.chunks[i].json);
-		add_report(r, &sr.chunks[i].r);
-	}
+	splice_symbol_chunks(&sr, &helper, w, r);
 	free(sr.chunks);
 	r->symbols = in->symbols->n;
 	jsonw_end_object(w);

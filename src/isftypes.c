@@ -60,6 +60,7 @@ struct isf_types {
 	size_t n_vars;
 	uint32_t *var_slots;		/* open-addressing hash of vars: index + 1 */
 	size_t var_mask;
+	uint32_t var_offset_max;
 	struct isf_types_stats stats;
 };
 
@@ -442,8 +443,23 @@ static void set_uses(struct entry_list *l, const uint32_t *uses)
 		l->v[i].uses = uses[l->v[i].id];
 }
 
+struct uses_job {
+	const struct isf_types *t;
+	uint32_t *uses;
+	struct thread_job job;
+};
+
+static void count_uses_job(void *arg)
+{
+	struct uses_job *u = arg;
+	u->uses = count_uses(u->t);
+}
+
 static void collect_entries(struct isf_types *t)
 {
+	/* The counts only read the BTF: another core makes them meanwhile. */
+	struct uses_job u = { .t = t };
+	thread_job_start(&u.job, count_uses_job, &u);
 	for (uint32_t id = 1; id < t->n; id++) {
 		const struct btf_type *bt = type_at(t, id);
 		if (!bt)
@@ -474,10 +490,10 @@ static void collect_entries(struct isf_types *t)
 			t->stats.unknown_kinds++;
 		}
 	}
-	uint32_t *uses = count_uses(t);
-	set_uses(&t->users, uses);
-	set_uses(&t->enums, uses);
-	free(uses);
+	thread_job_join(&u.job);
+	set_uses(&t->users, u.uses);
+	set_uses(&t->enums, u.uses);
+	free(u.uses);
 	t->stats.duplicate_names = entry_sort_unique(&t->users) + entry_sort_unique(&t->enums);
 	t->stats.user_types = (unsigned)t->users.n;
 	t->stats.enums = (unsigned)t->enums.n;
@@ -599,8 +615,13 @@ static void collect_vars(struct isf_types *t)
 		if (!out || strcmp(t->vars[out - 1].name, t->vars[i].name))
 			t->vars[out++] = t->vars[i];
 	t->n_vars = out;
+	for (size_t i = 0; i < t->n_vars; i++)
+		if (t->vars[i].offset > t->var_offset_max)
+			t->var_offset_max = t->vars[i].offset;
 	index_vars(t);
 }
+
+uint32_t isf_types_var_offset_max(const struct isf_types *t) { return t->var_offset_max; }
 
 uint32_t isf_types_var_type(const struct isf_types *t, const char *name, uint32_t *offset)
 {

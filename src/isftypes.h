@@ -52,5 +52,8 @@ bool isf_types_has(const struct isf_types *t, const char *kind, const char *name
  * the BTF type id of variable `name` and its offset in the section, or 0 when
  * BTF does not describe it. */
 uint32_t isf_types_var_type(const struct isf_types *t, const char *name, uint32_t *offset);
+/* The largest such offset: symbols farther from the section start need no
+ * lookup. */
+uint32_t isf_types_var_offset_max(const struct isf_types *t);
 
 #endif

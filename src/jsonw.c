@@ -636,6 +636,19 @@ static void put_control_escape(struct jsonw *w, uint8_t c)
 	put_bytes(w, e, n);
 }
 
+/* Are all 8 bytes of x plain?  Word-at-a-time tests (exact for "some byte
+ * is"): with no byte >= 0x80, (x - 0x20..) & ~x has a high bit set iff some
+ * byte < 0x20, and likewise for a byte equal to '"' or '\\' after x ^ it.
+ * Names are nearly always plain: this is the profile writer's hot loop. */
+static inline bool plain_word(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+	uint64_t bad = x | ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+		       ((backslash - ones) & ~backslash);
+	return !(bad & high);
+}
+
 /* Escapes s[0..n) per RFC 8259; invalid UTF-8 becomes U+FFFD so the output
  * stays valid JSON whatever the input (symbol names are arbitrary bytes). */
 static void put_escaped(struct jsonw *w, const uint8_t *s, size_t n)
@@ -644,6 +657,8 @@ static void put_escaped(struct jsonw *w, const uint8_t *s, size_t n)
 
 	while (i < n) {
 		size_t start = i;
+		for (uint64_t x; i + 8 <= n && (memcpy(&x, s + i, 8), plain_word(x));)
+			i += 8;
 		while (i < n && is_plain(s[i]))
 			i++;
 		if (i > start)
@@ -745,14 +760,14 @@ void jsonw_end_object(struct jsonw *w) { end_container(w, FRAME_OBJECT, '}'); }
 void jsonw_start_array(struct jsonw *w) { start_container(w, FRAME_ARRAY, '['); }
 void jsonw_end_array(struct jsonw *w) { end_container(w, FRAME_ARRAY, ']'); }
 
-void jsonw_name(struct jsonw *w, const char *name)
+void jsonw_name_len(struct jsonw *w, const char *name, size_t n)
 {
 	if (w->depth == 0 || w->stack[w->depth - 1].kind != FRAME_OBJECT)
 		jsonw_bug("jsonw_name() outside an object");
 	if (w->after_name)
 		jsonw_bug("two keys in a row");
 	begin_item(w);
-	put_quoted(w, name, strlen(name));
+	put_quoted(w, name, n);
 	if (w->pretty)
 		put_bytes(w, ": ", 2);
 	else

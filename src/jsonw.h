@@ -9,6 +9,7 @@
 #define B2I_JSONW_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,7 +60,9 @@ void jsonw_start_object(struct jsonw *w);
 void jsonw_end_object(struct jsonw *w);
 void jsonw_start_array(struct jsonw *w);
 void jsonw_end_array(struct jsonw *w);
-void jsonw_name(struct jsonw *w, const char *name);	/* key inside an object */
+void jsonw_name_len(struct jsonw *w, const char *name, size_t n);	/* key inside an object */
+/* Inline, so that a literal key's length is a constant. */
+static inline void jsonw_name(struct jsonw *w, const char *name) { jsonw_name_len(w, name, strlen(name)); }
 void jsonw_string(struct jsonw *w, const char *s);
 void jsonw_string_len(struct jsonw *w, const char *s, size_t n);
 void jsonw_uint(struct jsonw *w, uint64_t v);	/* all 64 bits, exactly */

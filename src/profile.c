@@ -70,6 +70,21 @@ static void build_types(void *arg)
 	p->types = isf_types_new(p->btf);
 }
 
+static void start_types(struct profile *p, struct span bytes)
+{
+	p->btf_bytes = bytes;
+	if (bytes.n >= 24 && bytes.n <= UINT32_MAX)
+		thread_job_start(&p->types_job, build_types, p);
+}
+
+/* A memory image's likely BTF (carve_kernels' guess), parsed before the
+ * kernel is known.  Nothing is reported from it unless parse_btf() later
+ * names these very bytes. */
+static void guess_btf(void *ctx, struct span bytes)
+{
+	start_types(ctx, bytes);
+}
+
 /* Start reading the BTF at bytes (which must stay mapped) once a path has
  * found it; what names it in messages ("FILE: .BTF section").  Whether it is
  * usable, finish_types() tells. */
@@ -80,11 +95,17 @@ static void parse_btf(struct profile *p, struct span bytes, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(p->btf_what, sizeof(p->btf_what), fmt, ap);
 	va_end(ap);
-	p->btf_bytes = bytes;
 	p->btf_size = bytes.n;
 	p->btf_found = true;
-	if (bytes.n >= 24 && bytes.n <= UINT32_MAX)
-		thread_job_start(&p->types_job, build_types, p);
+	if (p->btf_bytes.p == bytes.p && p->btf_bytes.n == bytes.n)
+		return;		/* guessed right: already under way */
+	thread_job_join(&p->types_job);	/* guessed wrong: start over */
+	isf_types_free(p->types);
+	btf__free(p->btf);
+	p->types = NULL;
+	p->btf = NULL;
+	p->btf_errno = 0;
+	start_types(p, bytes);
 }
 
 static int finish_types(struct profile *p)
@@ -108,12 +129,13 @@ static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t
 
 	if (kallsyms_carve(region, va, &t) < 0)
 		return -1;	/* the message names kallsyms and where */
-	symbols_reserve(&p->symbols, t.n, t.names_size);
+	struct symbol *v = xreallocarray(NULL, t.n ? t.n : 1, sizeof(*v));
 	for (size_t i = 0; i < t.n; i++) {
 		const struct ksym *e = ksym_by_name(&t, i);
-		const char *name = ksym_name(&t, e);
-		symbols_add(&p->symbols, name, strlen(name), e->addr, e->type, e->absolute);
+		v[i] = (struct symbol){ e->addr, e->name, e->type, e->absolute };
 	}
+	symbols_take(&p->symbols, t.names, t.names_size, v, t.n);
+	t.names = NULL;
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms (%zu entries, %s layout, encoding %c)", t.n, kallsyms_layout_name(t.layout),
 		 (char)t.enc);
@@ -213,15 +235,15 @@ static bool kernel_matches(const struct carved_kernel *k, const char *want)
 
 /* Several kernels in one image (a kdump kernel, two dumps in one file): the
  * user's --kernel choice, else the one whose own page tables map it. */
-static const struct carved_kernel *choose_kernel(struct profile *p, const struct profile_opts *o)
+static struct carved_kernel *choose_kernel(struct profile *p, const struct profile_opts *o)
 {
-	const struct carve_result *c = &p->carve;
-	const struct carved_kernel *pick = NULL;
+	struct carve_result *c = &p->carve;
+	struct carved_kernel *pick = NULL;
 	size_t matches = 0, running = 0;
 	char list[700] = "";
 
 	for (size_t i = 0; i < c->n; i++) {
-		const struct carved_kernel *k = &c->k[i];
+		struct carved_kernel *k = &c->k[i];
 		size_t used = strlen(list);
 		snprintf(list + used, sizeof(list) - used, "%s'%s' at %#llx%s", i ? ", " : "", k->release,
 			 (unsigned long long)k->pa_text, k->running ? " (running)" : "");
@@ -248,11 +270,11 @@ static const struct carved_kernel *choose_kernel(struct profile *p, const struct
 
 static int from_memory_image(struct profile *p, const struct profile_opts *o)
 {
-	const struct carved_kernel *k;
+	struct carved_kernel *k;
 
 	if (image_open(o->input, &p->img) < 0)
 		return -1;
-	if (carve_kernels(&p->img, &p->carve) < 0)
+	if (carve_kernels(&p->img, guess_btf, p, &p->carve) < 0)
 		return err_prefix("%s (%s image): ", o->input, image_format_name(p->img.format));
 	if (!(k = choose_kernel(p, o)))
 		return err_prefix("%s: ", o->input);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define MAX_NEEDLES 3
+#define MAX_NEEDLES 4
 #define MAX_THREADS 8
 #define MIN_SLICE (8u << 20)	/* below this, threads cost more than they save */
 #define SLICE (4u << 20)	/* unit of work handed to a thread */
@@ -321,7 +321,7 @@ void scan_image(const struct image *img, const struct span *needles, size_t nnee
 	struct matcher m;
 
 	if (!nneedles || nneedles > MAX_NEEDLES)
-		bad_needles("1 to 3 needles");
+		bad_needles("1 to 4 needles");
 	for (size_t k = 0; k < nneedles; k++) {
 		if (!needles[k].n || needles[k].n > SCAN_NEEDLE_MAX)
 			bad_needles("needles of 1 to 64 bytes");

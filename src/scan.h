@@ -14,7 +14,7 @@ struct scan_hits {
 #define SCAN_NEEDLE_MAX 64
 
 /* hits[i] receives the occurrences of needles[i] (1..SCAN_NEEDLE_MAX bytes
- * each; at most 3 needles). */
+ * each; at most 4 needles). */
 void scan_image(const struct image *img, const struct span *needles, size_t nneedles,
 		struct scan_hits *hits);
 void scan_hits_free(struct scan_hits *h, size_t n);

@@ -2,6 +2,7 @@
 
 #include "log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 void symbols_add(struct symbols *s, const char *name, size_t len, uint64_t addr, char type,
@@ -22,13 +23,17 @@ void symbols_add(struct symbols *s, const char *name, size_t len, uint64_t addr,
 	buf_append(&s->names, "", 1);
 }
 
-void symbols_reserve(struct symbols *s, size_t n, size_t name_bytes)
+void symbols_take(struct symbols *s, char *pool, size_t pool_size, struct symbol *v, size_t n)
 {
-	if (s->cap - s->n < n) {
-		s->cap = s->n + n;
-		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+	if (s->n || s->names.len) {
+		fprintf(stderr, "btf2isf: internal error: symbols_take() on a table in use\n");
+		abort();
 	}
-	buf_reserve(&s->names, name_bytes);
+	free(s->v);
+	buf_free(&s->names);
+	s->v = v;
+	s->n = s->cap = n;
+	s->names = (struct buf){ (uint8_t *)pool, pool_size, pool_size };
 }
 
 /* qsort has no context argument in C11: the table is passed through here. */
@@ -131,39 +136,21 @@ static bool better_duplicate(const struct symbol *x, const struct symbol *y)
 	return x->addr != y->addr ? x->addr > y->addr : x->name < y->name;
 }
 
-/* Sources that know their names' order (kallsyms_seqs_of_names) add
- * symbols in it; checking that costs a tenth of sorting. */
-static bool in_name_order(const struct symbols *s)
-{
-	for (size_t i = 1; i < s->n; i++)
-		if (strcmp(symbol_name(s, &s->v[i - 1]), symbol_name(s, &s->v[i])) > 0)
-			return false;
-	return true;
-}
-
-void symbols_finish(struct symbols *s)
+/* One entry per name into kept, reading the symbols in `order` (NULL: as
+ * added); the count kept, or SIZE_MAX if that order is not by name.
+ * Sources that know their names' order (kallsyms_seqs_of_names) add symbols
+ * in it: then this one pass is all symbols_finish() does. */
+static size_t keep_one_per_name(struct symbols *s, const struct sort_item *order, struct symbol *kept)
 {
 	size_t out = 0;
 
-	if (!s->n)
-		return;
-	/* Every name takes 2 or more bytes of a pool of at most 4 GiB: n fits
-	 * in 32 bits. */
-	sort_pool = s->names.p;
-	sort_syms = s->v;
-	struct sort_item *v = xreallocarray(NULL, s->n, sizeof(*v));
-	for (size_t i = 0; i < s->n; i++)
-		v[i].sym = (uint32_t)i;
-	if (!in_name_order(s)) {
-		struct sort_item *tmp = xreallocarray(NULL, s->n, sizeof(*tmp));
-		sort_group(s, v, tmp, s->n, 0);
-		free(tmp);
-	}
-	/* One of each name. */
-	struct symbol *kept = xreallocarray(NULL, s->n, sizeof(*kept));
+	s->duplicates = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		const struct symbol *sym = &s->v[v[i].sym];
-		if (out && !strcmp(symbol_name(s, &kept[out - 1]), symbol_name(s, sym))) {
+		const struct symbol *sym = &s->v[order ? order[i].sym : i];
+		int c = out ? strcmp(symbol_name(s, &kept[out - 1]), symbol_name(s, sym)) : -1;
+		if (c > 0)
+			return SIZE_MAX;
+		if (c == 0) {
 			s->duplicates++;
 			if (better_duplicate(sym, &kept[out - 1]))
 				kept[out - 1] = *sym;
@@ -171,7 +158,33 @@ void symbols_finish(struct symbols *s)
 		}
 		kept[out++] = *sym;
 	}
-	free(v);
+	return out;
+}
+
+void symbols_finish(struct symbols *s)
+{
+	if (!s->n)
+		return;
+	struct symbol *kept = xreallocarray(NULL, s->n, sizeof(*kept));
+	size_t out = keep_one_per_name(s, NULL, kept);
+	if (out == SIZE_MAX) {
+		/* Every name takes 2 or more bytes of a pool of at most 4 GiB:
+		 * indices fit in 32 bits. */
+		struct sort_item *v = xreallocarray(NULL, s->n, sizeof(*v));
+		struct sort_item *tmp = xreallocarray(NULL, s->n, sizeof(*tmp));
+		for (size_t i = 0; i < s->n; i++)
+			v[i].sym = (uint32_t)i;
+		sort_pool = s->names.p;
+		sort_syms = s->v;
+		sort_group(s, v, tmp, s->n, 0);
+		out = keep_one_per_name(s, v, kept);
+		free(tmp);
+		free(v);
+		if (out == SIZE_MAX) {
+			fprintf(stderr, "btf2isf: internal error: symbols not in name order after sorting\n");
+			abort();
+		}
+	}
 	free(s->v);
 	s->v = kept;
 	s->n = out;

@@ -25,9 +25,10 @@ struct symbols {
 
 void symbols_add(struct symbols *s, const char *name, size_t len, uint64_t addr, char type,
 		 bool absolute);
-/* Room for n more symbols with name_bytes of names (NULs included): growing
- * the arrays 200k names at a time copied them over and over. */
-void symbols_reserve(struct symbols *s, size_t n, size_t name_bytes);
+/* Fill an empty table at once, taking over (from malloc) a pool of
+ * NUL-terminated names and n entries naming offsets in it: a kallsyms table's
+ * 200k names are then not copied one by one. */
+void symbols_take(struct symbols *s, char *pool, size_t pool_size, struct symbol *v, size_t n);
 /* Sort by name and keep one entry per name.  Call once after adding. */
 void symbols_finish(struct symbols *s);
 /* After symbols_finish(): exact-name lookup, NULL if absent. */

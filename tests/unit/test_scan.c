@@ -80,12 +80,15 @@ static void test_image_scan(void)
 	char path[] = "/tmp/b2i-scan-XXXXXX";
 	const size_t size = 21u << 20;	/* several 4 MiB slices, two threads */
 	uint8_t *data = malloc(size);
-	const struct span needles[3] = {
+	/* The four landmarks carve_kernels looks for. */
+	enum { NEEDLES = 4 };
+	const struct span needles[NEEDLES] = {
 		{ (const uint8_t *)"0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0", 20 },
 		{ (const uint8_t *)"OSRELEASE=", 10 },
 		{ (const uint8_t *)"Linux version ", 14 },
+		{ (const uint8_t *)"\x9f\xeb\x01\0", 4 },
 	};
-	static const char alphabet[] = "0\0" "9\0" "OS=Lin ";
+	static const char alphabet[] = "0\0" "9\0" "OS=Lin \x9f\xeb\x01";
 
 	fill_dense(data, size, alphabet, sizeof(alphabet) - 1);
 	/* Occurrences at the run and slice edges and across every 4 MiB and
@@ -93,11 +96,11 @@ static void test_image_scan(void)
 	const size_t spots[] = { 0, 1, (4u << 20) - 5, (4u << 20) - 19, (8u << 20) - 1, 65536 - 7,
 				 (12u << 20) + 65536 - 13, size - 20, size - 14, size - 10 };
 	for (size_t i = 0; i < sizeof(spots) / sizeof(spots[0]); i++)
-		for (size_t k = 0; k < 3; k++)
+		for (size_t k = 0; k < NEEDLES; k++)
 			if (spots[i] + needles[k].n <= size && (i + k) % 2 == 0)
 				memcpy(data + spots[i], needles[k].p, needles[k].n);
 	for (int i = 0; i < 3000; i++) {
-		const struct span *nd = &needles[next_random() % 3];
+		const struct span *nd = &needles[next_random() % NEEDLES];
 		size_t at = next_random() % (size - nd->n);
 		memcpy(data + at, nd->p, nd->n);
 	}
@@ -121,18 +124,18 @@ static void test_image_scan(void)
 	img.nruns = 2;
 	img.present = size;
 
-	struct scan_hits hits[3];
-	scan_image(&img, needles, 3, hits);
+	struct scan_hits hits[NEEDLES];
+	scan_image(&img, needles, NEEDLES, hits);
 	size_t cap = 100000;
 	uint64_t *want = malloc(cap * sizeof(*want));
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < NEEDLES; k++) {
 		size_t n = 0;
 		for (size_t r = 0; r < 2; r++)
 			n = naive_hits(runs[r].bytes.p, runs[r].bytes.n, runs[r].pa, needles[k], want, cap, n);
 		bool same = n == hits[k].n && (!n || !memcmp(want, hits[k].pa, n * sizeof(*want)));
 		CHECK(same, "needle %zu: %zu hits, naive search %zu, same addresses", k, hits[k].n, n);
 	}
-	scan_hits_free(hits, 3);
+	scan_hits_free(hits, NEEDLES);
 	free(want);
 	img.runs = own_runs;
 	img.nruns = own_n;
