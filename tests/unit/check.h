@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,17 @@ static bool check_that(bool ok, const char *fmt, ...)
 #define CHECK_STR(got, want, what)                                             \
 	CHECK((got) && !strcmp((got), (want)), "%s: got '%s', want '%s'", what,  \
 	      (got) ? (got) : "(null)", want)
+
+/* Repeatable pseudo-random test data (xorshift64). */
+static uint64_t check_rng_state = 0x9e3779b97f4a7c15ull;
+
+__attribute__((unused)) static uint64_t check_random(void)
+{
+	check_rng_state ^= check_rng_state << 13;
+	check_rng_state ^= check_rng_state >> 7;
+	check_rng_state ^= check_rng_state << 17;
+	return check_rng_state;
+}
 
 static inline int check_finish(void)
 {

@@ -34,15 +34,7 @@ static double now(void)
 
 /* ---- deterministic pseudo-random numbers --------------------------------- */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
+static uint64_t rnd(void) { return check_random(); }
 
 static void fill_random(uint8_t *p, size_t n)
 {

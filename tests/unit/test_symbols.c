@@ -11,15 +11,8 @@
 
 #include <stdlib.h>
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint32_t next_random(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 32);
-}
+/* The upper half of check_random(): its best bits. */
+static uint32_t next_random(void) { return (uint32_t)(check_random() >> 32); }
 
 struct entry {
 	char *name;
