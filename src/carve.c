@@ -299,28 +299,29 @@ static struct span largest_btf(const struct image *img, const struct scan_hits *
 	return best;
 }
 
-int carve_kernels(const struct image *img, void (*guess)(void *ctx, struct span btf), void *ctx,
-		  struct carve_result *res)
+int carve_kernels(const struct image *img, const struct carve_opts *o, struct carve_result *res)
 {
 	/* A BTF header as x86-64 and arm64 kernels store it: magic 0xeb9f,
 	 * version 1, flags 0. */
 	static const uint8_t btf_le_magic[4] = { 0x9f, 0xeb, 0x01, 0x00 };
+	/* Each needle costs about a tenth of a pass over the image: banners,
+	 * last, are looked for only when they will be reported. */
 	const struct span needles[4] = {
 		{ kallsyms_landmark, KALLSYMS_LANDMARK_LEN },
 		{ (const uint8_t *)VMCOREINFO_LANDMARK, strlen(VMCOREINFO_LANDMARK) },
-		{ (const uint8_t *)BANNER_PREFIX, strlen(BANNER_PREFIX) },
 		{ btf_le_magic, sizeof(btf_le_magic) },
+		{ (const uint8_t *)BANNER_PREFIX, strlen(BANNER_PREFIX) },
 	};
-	struct scan_hits hits[4];
+	struct scan_hits hits[4] = { 0 };
 	size_t cap = 0;
 	int hard_error = 0;
 
 	memset(res, 0, sizeof(*res));
-	scan_image(img, needles, 4, hits);
-	if (guess) {
-		struct span btf = largest_btf(img, &hits[3]);
+	scan_image(img, needles, o->list_banners ? 4 : 3, hits);
+	if (o->guess_btf) {
+		struct span btf = largest_btf(img, &hits[2]);
 		if (btf.n)
-			guess(ctx, btf);
+			o->guess_btf(o->ctx, btf);
 	}
 	res->nvmci = vmcoreinfo_collect(img, hits[1].pa, hits[1].n, res->vmci, ARRAY_SIZE(res->vmci));
 	for (size_t i = 0; i < hits[0].n;) {
@@ -346,11 +347,9 @@ int carve_kernels(const struct image *img, void (*guess)(void *ctx, struct span 
 			hard_error = -1;
 		i = j;
 	}
-	res->banner_pa = hits[2].pa;	/* kept for the report */
-	res->nbanners = hits[2].n;
-	hits[2].pa = NULL;
-	scan_hits_free(hits, 2);
-	scan_hits_free(hits + 3, 1);
+	res->banner_pa = hits[3].pa;	/* kept for the report */
+	res->nbanners = hits[3].n;
+	scan_hits_free(hits, 3);
 	if (res->n)
 		return 0;
 	if (hard_error)

@@ -42,19 +42,27 @@ struct carve_result {
 	size_t nbanners;
 };
 
-/* Describe the banner strings not used by kernel k (count and examples). */
+/* Describe the banner strings not used by kernel k (count and examples);
+ * empty unless the carve listed them. */
 void carve_describe_other_banners(const struct carve_result *r, const struct carved_kernel *k,
 				  const struct image *img, char *out, size_t n);
 
+struct carve_opts {
+	/* Decoding kallsyms takes a while; a vmlinux BTF is parsed in about
+	 * the same time.  So once the image is scanned, guess_btf(ctx, btf) is
+	 * called (unless NULL) with the largest well-formed BTF blob seen,
+	 * which is nearly always the one a kernel found later uses: the
+	 * caller may start parsing it meanwhile. */
+	void (*guess_btf)(void *ctx, struct span btf);
+	void *ctx;
+	/* Also find every "Linux version " string, for
+	 * carve_describe_other_banners(). */
+	bool list_banners;
+};
+
 /* Find every kernel in the image.  0 with at least one kernel, else -1 with
- * err_set() saying why none qualified.
- *
- * Decoding kallsyms takes a while; a vmlinux BTF is parsed in about the same
- * time.  So once the image is scanned, guess(ctx, btf) is called (unless NULL)
- * with the largest well-formed BTF blob seen, which is nearly always the one
- * a kernel found later uses: the caller may start parsing it meanwhile. */
-int carve_kernels(const struct image *img, void (*guess)(void *ctx, struct span btf), void *ctx,
-		  struct carve_result *out);
+ * err_set() saying why none qualified. */
+int carve_kernels(const struct image *img, const struct carve_opts *o, struct carve_result *out);
 void carve_free(struct carve_result *r);
 
 /* Link-time symbols of kernel k (un-slid) into the empty table s, which

@@ -484,7 +484,7 @@ static int carver_check(struct check *c)
 	const int S = STEP_KASLR;
 	char found[256] = "";
 
-	if (carve_kernels(&c->img, NULL, NULL, &c->carve) < 0)
+	if (carve_kernels(&c->img, &(struct carve_opts){ 0 }, &c->carve) < 0)
 		return fail(c, S, "btf2isf's carver finds no kernel to compare with: %s", err_get());
 	c->carved = true;
 	for (size_t i = 0; i < c->carve.n && !c->k; i++) {

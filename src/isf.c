@@ -116,32 +116,41 @@ static void desc_cache_free(struct desc_cache *c)
 	buf_free(&c->json);
 }
 
-/* The symbols section (two thirds of a profile) is rendered into memory in
- * chunks: by a helper thread while the main thread writes the type sections,
- * then by both, the main thread writing the chunks out in order as they are
- * done (splice_symbol_chunks). */
-#define SYMBOLS_PER_CHUNK 8192
+/* The three big sections (user_types, enums, symbols: all but a few KB of a
+ * profile) are rendered into memory in chunks, from a shared counter, by a
+ * helper thread and by the main thread, which writes the chunks out in
+ * document order as they are done (splice_section).  Rendered on one core,
+ * the type sections alone took as long as the rest of a memory image's run. */
+enum section { SECTION_USER_TYPES, SECTION_ENUMS, SECTION_SYMBOLS, SECTION_COUNT };
 
-struct symbols_chunk {
+static const char *const section_names[SECTION_COUNT] = { "user_types", "enums", "symbols" };
+
+/* Entries per chunk: about 0.3-1 MB of JSON each. */
+static const size_t section_chunk[SECTION_COUNT] = { 512, 512, 8192 };
+
+struct chunk {
+	enum section section;
+	size_t from, to;	/* entries of the section */
 	struct buf json;
-	struct isf_report r;
+	struct isf_report r;	/* symbols only */
 	atomic_bool done;	/* json and r are complete */
 };
 
-struct symbols_render {
+struct render {
 	const struct isf_input *in;
 	bool pretty;
 	uint64_t percpu_start;		/* __per_cpu_start, else 0 */
 	uint32_t var_offset_max;	/* of BTF's variables */
 	const struct symbol *banner;	/* linux_banner, which carries its bytes */
-	struct symbols_chunk *chunks;
+	struct chunk *chunks;
 	size_t nchunks;
+	size_t first[SECTION_COUNT + 1];	/* each section's first chunk */
 	atomic_size_t next;
 };
 
 /* Type of one symbol: BTF's own VAR first (exact for this build), then the
  * symdb row for this kernel version if its type exists here, else void. */
-static void write_symbol_type(const struct symbols_render *sr, struct jsonw *w, const struct symbol *sym,
+static void write_symbol_type(const struct render *sr, struct jsonw *w, const struct symbol *sym,
 			      struct desc_cache *cache, struct isf_report *r)
 {
 	const struct isf_input *in = sr->in;
@@ -176,7 +185,7 @@ static void write_symbol_type(const struct symbols_render *sr, struct jsonw *w, 
 }
 
 /* Symbols [from, to) as members of the symbols object. */
-static void write_symbols(const struct symbols_render *sr, struct jsonw *w, size_t from, size_t to,
+static void write_symbols(const struct render *sr, struct jsonw *w, size_t from, size_t to,
 			  struct isf_report *r)
 {
 	const struct isf_input *in = sr->in;
@@ -202,25 +211,55 @@ static void write_symbols(const struct symbols_render *sr, struct jsonw *w, size
 }
 
 /* Renders the next chunk nobody has taken; false when none is left. */
-static bool render_next_chunk(struct symbols_render *sr)
+static bool render_next_chunk(struct render *rd)
 {
-	size_t i = atomic_fetch_add(&sr->next, 1);
+	size_t i = atomic_fetch_add(&rd->next, 1);
 
-	if (i >= sr->nchunks)
+	if (i >= rd->nchunks)
 		return false;
-	size_t from = i * SYMBOLS_PER_CHUNK, n = sr->in->symbols->n;
-	size_t to = n - from < SYMBOLS_PER_CHUNK ? n : from + SYMBOLS_PER_CHUNK;
-	struct jsonw *w = jsonw_new_members(&sr->chunks[i].json, sr->pretty, 1);
-	write_symbols(sr, w, from, to, &sr->chunks[i].r);
+	struct chunk *c = &rd->chunks[i];
+	struct jsonw *w = jsonw_new_members(&c->json, rd->pretty, 1);
+	if (c->section == SECTION_SYMBOLS)
+		write_symbols(rd, w, c->from, c->to, &c->r);
+	else
+		isf_types_write_members(rd->in->types, c->section == SECTION_ENUMS ? ISF_ENUMS : ISF_USER_TYPES,
+					w, c->from, c->to);
 	jsonw_free(w);
-	atomic_store_explicit(&sr->chunks[i].done, true, memory_order_release);
+	atomic_store_explicit(&c->done, true, memory_order_release);
 	return true;
 }
 
-static void render_symbol_chunks(void *arg)
+static void render_chunks(void *arg)
 {
 	while (render_next_chunk(arg))
 		;
+}
+
+/* The chunks of all sections, in document order. */
+static void plan_chunks(struct render *rd)
+{
+	size_t count[SECTION_COUNT] = {
+		isf_types_count(rd->in->types, ISF_USER_TYPES),
+		isf_types_count(rd->in->types, ISF_ENUMS),
+		rd->in->symbols->n,
+	};
+	size_t total = 0;
+
+	for (int s = 0; s < SECTION_COUNT; s++)
+		total += (count[s] + section_chunk[s] - 1) / section_chunk[s];
+	rd->chunks = xcalloc(total ? total : 1, sizeof(*rd->chunks));
+	for (int s = 0; s < SECTION_COUNT; s++) {
+		rd->first[s] = rd->nchunks;
+		for (size_t from = 0; from < count[s]; from += section_chunk[s]) {
+			struct chunk *c = &rd->chunks[rd->nchunks++];
+			c->section = (enum section)s;
+			c->from = from;
+			c->to = count[s] - from < section_chunk[s] ? count[s] : from + section_chunk[s];
+			atomic_init(&c->done, false);
+		}
+	}
+	rd->first[SECTION_COUNT] = rd->nchunks;
+	atomic_init(&rd->next, 0);
 }
 
 /* The chunks' counts, in order (the first missing type found is the example). */
@@ -234,24 +273,26 @@ static void add_report(struct isf_report *r, const struct isf_report *c)
 		memcpy(r->missing_example, c->missing_example, sizeof(r->missing_example));
 }
 
-/* The main thread's part, once the type sections are written: the chunks go
- * out in order as they are done, and while the next one is not, it renders
+/* One section as a member of the document: its chunks go out in order as
+ * they are done, and while the next one is not, the main thread renders
  * chunks too. */
-static void splice_symbol_chunks(struct symbols_render *sr, struct thread_job *helper, struct jsonw *w,
-				 struct isf_report *r)
+static void splice_section(struct render *rd, enum section s, struct thread_job *helper, struct jsonw *w,
+			   struct isf_report *r)
 {
-	for (size_t i = 0; i < sr->nchunks;) {
-		struct symbols_chunk *c = &sr->chunks[i];
+	jsonw_name(w, section_names[s]);
+	jsonw_start_object(w);
+	for (size_t i = rd->first[s]; i < rd->first[s + 1];) {
+		struct chunk *c = &rd->chunks[i];
 		if (atomic_load_explicit(&c->done, memory_order_acquire)) {
 			jsonw_raw_members(w, c->json.p, c->json.len);
 			buf_free(&c->json);
 			add_report(r, &c->r);
 			i++;
-		} else if (!render_next_chunk(sr)) {
+		} else if (!render_next_chunk(rd)) {
 			thread_job_join(helper);	/* it is rendering the rest */
 		}
 	}
-	thread_job_join(helper);
+	jsonw_end_object(w);
 }
 
 int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
@@ -267,36 +308,27 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 		return err_set("BTF has no struct task_struct: not a vmlinux BTF (a module's?)");
 
 	const struct symbol *pcpu = symbols_find(in->symbols, "__per_cpu_start");
-	struct symbols_render sr = {
+	struct render rd = {
 		.in = in,
 		.pretty = jsonw_pretty(w),
 		.percpu_start = pcpu ? pcpu->addr : 0,
 		.var_offset_max = isf_types_var_offset_max(in->types),
 		.banner = symbols_find(in->symbols, "linux_banner"),
-		.nchunks = (in->symbols->n + SYMBOLS_PER_CHUNK - 1) / SYMBOLS_PER_CHUNK,
 	};
-	atomic_init(&sr.next, 0);
-	sr.chunks = xcalloc(sr.nchunks ? sr.nchunks : 1, sizeof(*sr.chunks));
-	for (size_t i = 0; i < sr.nchunks; i++)
-		atomic_init(&sr.chunks[i].done, false);
+	plan_chunks(&rd);
 	struct thread_job helper;
-	thread_job_start(&helper, render_symbol_chunks, &sr);
+	thread_job_start(&helper, render_chunks, &rd);
 
 	jsonw_start_object(w);
 	jsonw_name(w, "metadata");
 	write_metadata(in, w);
 	jsonw_name(w, "base_types");
 	isf_types_write_base_types(in->types, w);
-	jsonw_name(w, "user_types");
-	isf_types_write_user_types(in->types, w);
-	jsonw_name(w, "enums");
-	isf_types_write_enums(in->types, w);
-	jsonw_name(w, "symbols");
-	jsonw_start_object(w);
-	splice_symbol_chunks(&sr, &helper, w, r);
-	free(sr.chunks);
+	for (int s = 0; s < SECTION_COUNT; s++)
+		splice_section(&rd, (enum section)s, &helper, w, r);
+	thread_job_join(&helper);
+	free(rd.chunks);
 	r->symbols = in->symbols->n;
-	jsonw_end_object(w);
 	jsonw_end_object(w);
 	return 0;
 }

@@ -702,10 +702,14 @@ void isf_types_write_base_types(const struct isf_types *t, struct jsonw *w)
 }
 
 struct field {
-	char *name;
+	const char *name;	/* BTF's string, or one of anon_names */
 	uint16_t index;
 	bool anonymous;
 };
+
+/* "unnamed_field_N" names, one block per struct: rendering runs on two
+ * threads, and a malloc per field made them wait on the allocator's lock. */
+typedef char anon_name_buf[24];
 
 static int field_cmp(const void *a, const void *b)
 {
@@ -767,19 +771,22 @@ static void write_user_type(const struct isf_types *t, struct jsonw *w, const st
 {
 	uint16_t vlen = btf_vlen(st);
 	struct field *fields = xcalloc(vlen ? vlen : 1, sizeof(*fields));
+	anon_name_buf *anon_names = NULL;
 	unsigned anon_counter = 0;
-	char buf[40];
 
 	for (uint16_t i = 0; i < vlen; i++) {
 		const char *mn = btf__name_by_offset(t->btf, btf_members(st)[i].name_off);
 		fields[i].index = i;
 		if (mn && mn[0]) {
-			fields[i].name = xstrdup(mn);
-		} else {
-			snprintf(buf, sizeof(buf), "unnamed_field_%x", anon_counter++);
-			fields[i].name = xstrdup(buf);
-			fields[i].anonymous = true;
+			fields[i].name = mn;
+			continue;
 		}
+		if (!anon_names)
+			anon_names = xcalloc(vlen, sizeof(*anon_names));
+		snprintf(anon_names[anon_counter], sizeof(anon_names[anon_counter]), "unnamed_field_%x",
+			 anon_counter);
+		fields[i].name = anon_names[anon_counter++];
+		fields[i].anonymous = true;
 	}
 	if (vlen)
 		qsort(fields, vlen, sizeof(*fields), field_cmp);
@@ -800,20 +807,10 @@ static void write_user_type(const struct isf_types *t, struct jsonw *w, const st
 	jsonw_string(w, btf_is_union(st) ? "union" : "struct");
 	jsonw_end_object(w);
 
-	for (uint16_t i = 0; i < vlen; i++)
-		free(fields[i].name);
+	free(anon_names);
 	free(fields);
 }
 
-void isf_types_write_user_types(const struct isf_types *t, struct jsonw *w)
-{
-	jsonw_start_object(w);
-	for (size_t i = 0; i < t->users.n; i++) {
-		jsonw_name(w, t->users.v[i].name);
-		write_user_type(t, w, type_at(t, t->users.v[i].id));
-	}
-	jsonw_end_object(w);
-}
 
 /* dwarf2json's rule: the first base type, in name order, of kind int with the
  * enum's size and signedness.  When there is none (1-byte enums: all 1-byte
@@ -891,14 +888,28 @@ static void write_enum(const struct isf_types *t, struct jsonw *w, const struct 
 	free(c);
 }
 
-void isf_types_write_enums(const struct isf_types *t, struct jsonw *w)
+static const struct entry_list *section_list(const struct isf_types *t, enum isf_section section)
 {
-	jsonw_start_object(w);
-	for (size_t i = 0; i < t->enums.n; i++) {
-		jsonw_name(w, t->enums.v[i].name);
-		write_enum(t, w, type_at(t, t->enums.v[i].id));
+	return section == ISF_USER_TYPES ? &t->users : &t->enums;
+}
+
+size_t isf_types_count(const struct isf_types *t, enum isf_section section)
+{
+	return section_list(t, section)->n;
+}
+
+void isf_types_write_members(const struct isf_types *t, enum isf_section section, struct jsonw *w,
+			     size_t from, size_t to)
+{
+	const struct entry_list *l = section_list(t, section);
+
+	for (size_t i = from; i < to && i < l->n; i++) {
+		jsonw_name(w, l->v[i].name);
+		if (section == ISF_USER_TYPES)
+			write_user_type(t, w, type_at(t, l->v[i].id));
+		else
+			write_enum(t, w, type_at(t, l->v[i].id));
 	}
-	jsonw_end_object(w);
 }
 
 static bool entries_have(const struct entry_list *l, const char *name)

@@ -36,10 +36,17 @@ struct isf_types *isf_types_new(const struct btf *btf);
 void isf_types_free(struct isf_types *t);
 const struct isf_types_stats *isf_types_stats(const struct isf_types *t);
 
-/* Write the values of the three sections (each a JSON object, keys sorted). */
+/* Write the value of the base_types section (a JSON object, keys sorted). */
 void isf_types_write_base_types(const struct isf_types *t, struct jsonw *w);
-void isf_types_write_user_types(const struct isf_types *t, struct jsonw *w);
-void isf_types_write_enums(const struct isf_types *t, struct jsonw *w);
+
+/* The user_types and enums sections are large (a few MB each), so they are
+ * written as members, name and value, into an object the caller opened:
+ * entries [from, to) of the section's isf_types_count() in key order.  So
+ * several threads can render parts of one section (jsonw_new_members). */
+enum isf_section { ISF_USER_TYPES, ISF_ENUMS };
+size_t isf_types_count(const struct isf_types *t, enum isf_section section);
+void isf_types_write_members(const struct isf_types *t, enum isf_section section, struct jsonw *w,
+			     size_t from, size_t to);
 
 /* Write the type descriptor of BTF type `id` (e.g. a VAR's type). */
 void isf_types_write_descriptor(const struct isf_types *t, struct jsonw *w, uint32_t id);

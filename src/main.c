@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
 
+	heap_prefer_huge_pages();
 	if (argc > 1 && !strcmp(argv[1], "check")) {
 		signal(SIGPIPE, SIG_IGN);
 		return check_main(argc - 1, argv + 1);

@@ -274,7 +274,9 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 
 	if (image_open(o->input, &p->img) < 0)
 		return -1;
-	if (carve_kernels(&p->img, guess_btf, p, &p->carve) < 0)
+	/* Other banner strings are only reported with -v. */
+	const struct carve_opts co = { .guess_btf = guess_btf, .ctx = p, .list_banners = log_level() >= LOG_INFO };
+	if (carve_kernels(&p->img, &co, &p->carve) < 0)
 		return err_prefix("%s (%s image): ", o->input, image_format_name(p->img.format));
 	if (!(k = choose_kernel(p, o)))
 		return err_prefix("%s: ", o->input);

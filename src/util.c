@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -48,6 +50,24 @@ void *xreallocarray(void *p, size_t n, size_t size)
 	if (size && n > SIZE_MAX / size)
 		oom(SIZE_MAX);
 	return xrealloc(p, n * size);
+}
+
+void heap_prefer_huge_pages(void)
+{
+	const size_t reserve = 256u << 20, huge = 2u << 20;
+
+	mallopt(M_ARENA_MAX, 1);		/* threads share the one heap */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);	/* big buffers come from it too */
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);	/* and it never shrinks */
+	mallopt(M_TOP_PAD, (int)reserve);
+	uintptr_t before = (uintptr_t)sbrk(0);
+	void *volatile grow = malloc(1u << 20);	/* grows the heap by the reserve */
+	free(grow);
+	mallopt(M_TOP_PAD, 16 << 20);
+	uintptr_t after = (uintptr_t)sbrk(0);
+	uintptr_t lo = (before + huge - 1) & ~(uintptr_t)(huge - 1), hi = after & ~(uintptr_t)(huge - 1);
+	if (before != (uintptr_t)-1 && after - before >= reserve && hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);	/* advice: errors do not matter */
 }
 
 char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }

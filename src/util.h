@@ -10,6 +10,13 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Fresh memory is dear in virtual machines: here a 4 KiB page fault costs
+ * about 10 us and a profile of a memory image touched ~6,500 pages, a third
+ * of its CPU time.  Called first thing in main(): every thread then
+ * allocates from one heap, grown once by 256 MiB of address space (touched
+ * only as used) and advised to use 2 MiB pages. */
+void heap_prefer_huge_pages(void);
+
 /* Allocation failure is fatal: message + exit(1). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
