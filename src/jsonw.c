@@ -56,7 +56,23 @@ struct sink {
 	lzma_stream xz;
 	z_stream gz;
 	uint8_t *zbuf;		/* compressed output waiting for write(2) */
+	uint64_t written;	/* bytes written to fd */
+	uint64_t flushing;	/* of which writeback was started */
 };
+
+/* A file's data goes to disk while the rest is rendered, so that the fsync
+ * before the rename waits for the last few MB only, not the whole profile
+ * (15 ms of a 0.1 s run). */
+#define SINK_WRITEBACK_STEP (4u << 20)
+
+static void start_writeback(struct sink *s)
+{
+	if (s->is_stdout || s->written - s->flushing < SINK_WRITEBACK_STEP)
+		return;
+	/* Advice: fsync reports any I/O error. */
+	sync_file_range(s->fd, (off_t)s->flushing, (off_t)(s->written - s->flushing), SYNC_FILE_RANGE_WRITE);
+	s->flushing = s->written;
+}
 
 static const char *const sink_suffix_hint = "use .json, .json.xz or .json.gz";
 
@@ -100,7 +116,9 @@ static int write_fd_all(struct sink *s, const void *data, size_t n)
 		}
 		p += r;
 		n -= (size_t)r;
+		s->written += (uint64_t)r;
 	}
+	start_writeback(s);
 	return 0;
 }
 
