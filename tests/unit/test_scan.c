@@ -85,9 +85,13 @@ static void test_image_scan(void)
 
 	fill_dense(data, size, alphabet, sizeof(alphabet) - 1);
 	/* Occurrences at the run and slice edges and across every 4 MiB and
-	 * 64 KiB boundary nearby, plus many scattered ones. */
+	 * 64 KiB boundary nearby, just after 256 KiB read chunks and slices
+	 * (which the chunk before must not report too), plus many scattered
+	 * ones. */
 	const size_t spots[] = { 0, 1, (4u << 20) - 5, (4u << 20) - 19, (8u << 20) - 1, 65536 - 7,
-				 (12u << 20) + 65536 - 13, size - 20, size - 14, size - 10 };
+				 (12u << 20) + 65536 - 13, (256u << 10) + 3, (4u << 20) + 2,
+				 (12u << 20) + (256u << 10) + 1, (16u << 20) + 40, size - 20, size - 14,
+				 size - 10 };
 	for (size_t i = 0; i < sizeof(spots) / sizeof(spots[0]); i++)
 		for (size_t k = 0; k < NEEDLES; k++)
 			if (spots[i] + needles[k].n <= size && (i + k) % 2 == 0)
