@@ -3,6 +3,7 @@
 #include "banner.h"
 #include "log.h"
 #include "pagetable.h"	/* pt_kernel_text: the first present PMD of __START_KERNEL_map is _text */
+#include "sample.h"
 #include "scan.h"
 
 #include <stdio.h>
@@ -13,6 +14,9 @@
  * that every major distribution keeps. */
 #define DEFAULT_LINK_TEXT 0xffffffff81000000ULL
 #define KASLR_ALIGN 0x200000ULL
+/* PAGE_OFFSET, the direct map's base, when not randomized: 4- and 5-level. */
+#define PAGE_OFFSET_L4 0xffff888000000000ULL
+#define PAGE_OFFSET_L5 0xff11000000000000ULL
 #define BTF_MIN_SIZE (64u << 10)
 #define BTF_MAX_SIZE (64u << 20)
 
@@ -130,6 +134,46 @@ static void note(char *buf, size_t n, const char *fmt, const char *what)
 		snprintf(buf + used, n - used, fmt, what);
 }
 
+static bool read_u64(const struct image *img, uint64_t pa, uint64_t *v)
+{
+	struct span s;
+
+	if (!image_at(img, pa, &s) || s.n < 8)
+		return false;
+	*v = rd_le64(s.p);
+	return true;
+}
+
+/* The kernel's own VMCOREINFO: its vmcoreinfo_data pointer holds the text's
+ * direct-map address, which is PAGE_OFFSET (page_offset_base, where
+ * randomized) above the physical one.  Of two kernels of one release, each
+ * thus gets its own. */
+static bool own_vmcoreinfo(const struct image *img, const struct kallsyms_table *t,
+			   const struct placement *pl, const char *release, struct vmcoreinfo *v)
+{
+	const struct ksym *data = ks_find(t, "vmcoreinfo_data"), *base = ks_find(t, "page_offset_base");
+	uint64_t ptr, page_offset[2] = { PAGE_OFFSET_L4, PAGE_OFFSET_L5 };
+	size_t tries = 2;
+	struct span text;
+
+	if (!data || !read_u64(img, to_pa(pl, data->addr), &ptr))
+		return false;
+	if (base) {
+		if (!read_u64(img, to_pa(pl, base->addr), &page_offset[0]))
+			return false;
+		tries = 1;
+	}
+	for (size_t i = 0; i < tries; i++) {
+		memset(v, 0, sizeof(*v));
+		if (ptr >= page_offset[i] && image_at(img, ptr - page_offset[i], &text) &&
+		    vmcoreinfo_parse(text, v) && !strcmp(v->osrelease, release)) {
+			v->pa = ptr - page_offset[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Fill the KASLR fields of k from VMCOREINFO and the page tables. */
 static int kaslr(const struct image *img, struct carved_kernel *k, const struct kallsyms_table *t,
 		 const struct placement *pl, struct carve_result *res)
@@ -140,6 +184,10 @@ static int kaslr(const struct image *img, struct carved_kernel *k, const struct 
 	bool relative = t->enc == KSYM_ENC_PC_RELATIVE;
 	uint64_t table_text = relative ? 0 : ks_find(t, "_text")->addr;
 
+	struct vmcoreinfo own;
+	if (own_vmcoreinfo(img, t, pl, k->release, &own))
+		k->vmcoreinfo = vmcoreinfo_keep(res->vmci, &res->nvmci, ARRAY_SIZE(res->vmci), &own);
+	/* Else the ELF core's note, or a copy the scan found, of this release. */
 	for (size_t i = 0; i < res->nvmci && !k->vmcoreinfo; i++)
 		if (!strcmp(res->vmci[i].osrelease, k->release))
 			k->vmcoreinfo = &res->vmci[i];
@@ -299,57 +347,128 @@ static struct span largest_btf(const struct image *img, const struct scan_hits *
 	return best;
 }
 
-int carve_kernels(const struct image *img, const struct carve_opts *o, struct carve_result *res)
+/* The landmarks a scan looks for, in this order: a sampled area needs the
+ * first two, the whole image three, and banners are only listed for -v.
+ * Each needle costs about a tenth of a pass over the image. */
+enum landmark { LM_KALLSYMS, LM_BTF, LM_VMCOREINFO, LM_BANNER, LANDMARKS };
+
+/* A BTF header as x86-64 and arm64 kernels store it: magic 0xeb9f, version 1,
+ * flags 0. */
+static const uint8_t btf_le_magic[4] = { 0x9f, 0xeb, 0x01, 0x00 };
+static const struct span landmarks[LANDMARKS] = {
+	[LM_KALLSYMS] = { kallsyms_landmark, KALLSYMS_LANDMARK_LEN },
+	[LM_BTF] = { btf_le_magic, sizeof(btf_le_magic) },
+	[LM_VMCOREINFO] = { (const uint8_t *)VMCOREINFO_LANDMARK, sizeof(VMCOREINFO_LANDMARK) - 1 },
+	[LM_BANNER] = { (const uint8_t *)BANNER_PREFIX, sizeof(BANNER_PREFIX) - 1 },
+};
+
+/* Scan `area` (img itself, or part of it) for the first nlandmarks landmarks
+ * and make kernels of the kallsyms tables found.  -1 when a table was
+ * inconsistent (err_set), else 0, kernels or not. */
+static int carve_area(const struct image *img, const struct image *area, size_t nlandmarks,
+		      const struct carve_opts *o, struct carve_result *res)
 {
-	/* A BTF header as x86-64 and arm64 kernels store it: magic 0xeb9f,
-	 * version 1, flags 0. */
-	static const uint8_t btf_le_magic[4] = { 0x9f, 0xeb, 0x01, 0x00 };
-	/* Each needle costs about a tenth of a pass over the image: banners,
-	 * last, are looked for only when they will be reported. */
-	const struct span needles[4] = {
-		{ kallsyms_landmark, KALLSYMS_LANDMARK_LEN },
-		{ (const uint8_t *)VMCOREINFO_LANDMARK, strlen(VMCOREINFO_LANDMARK) },
-		{ btf_le_magic, sizeof(btf_le_magic) },
-		{ (const uint8_t *)BANNER_PREFIX, strlen(BANNER_PREFIX) },
-	};
-	struct scan_hits hits[4] = { 0 };
+	struct scan_hits hits[LANDMARKS] = { 0 };
 	size_t cap = 0;
 	int hard_error = 0;
 
-	memset(res, 0, sizeof(*res));
-	scan_image(img, needles, o->list_banners ? 4 : 3, hits);
+	scan_image(area, landmarks, nlandmarks, hits);
 	if (o->guess_btf) {
-		struct span btf = largest_btf(img, &hits[2]);
+		struct span btf = largest_btf(img, &hits[LM_BTF]);
 		if (btf.n)
 			o->guess_btf(o->ctx, btf);
 	}
-	res->nvmci = vmcoreinfo_collect(img, hits[1].pa, hits[1].n, res->vmci, ARRAY_SIZE(res->vmci));
-	for (size_t i = 0; i < hits[0].n;) {
+	res->nvmci = vmcoreinfo_collect(img, hits[LM_VMCOREINFO].pa, hits[LM_VMCOREINFO].n, res->vmci,
+					ARRAY_SIZE(res->vmci));
+	const struct scan_hits *ks = &hits[LM_KALLSYMS];
+	for (size_t i = 0; i < ks->n;) {
 		uint64_t lo_pa, hi_pa;
 		struct span w;
-		if (!image_window(img, hits[0].pa[i], KALLSYMS_REACH, KALLSYMS_REACH, &lo_pa, &w)) {
+		if (!image_window(img, ks->pa[i], KALLSYMS_REACH, KALLSYMS_REACH, &lo_pa, &w)) {
 			i++;
 			continue;
 		}
 		/* Extend over the next hits in reach, within the same run. */
 		hi_pa = lo_pa + w.n;
 		size_t j = i + 1;
-		for (; j < hits[0].n && hits[0].pa[j] < hi_pa; j++) {
+		for (; j < ks->n && ks->pa[j] < hi_pa; j++) {
 			uint64_t lo2;
 			struct span w2;
-			if (image_window(img, hits[0].pa[j], KALLSYMS_REACH, KALLSYMS_REACH, &lo2, &w2) &&
+			if (image_window(img, ks->pa[j], KALLSYMS_REACH, KALLSYMS_REACH, &lo2, &w2) &&
 			    lo2 + w2.n > hi_pa && lo2 <= hi_pa && w2.p - (lo2 - lo_pa) == w.p) {
 				hi_pa = lo2 + w2.n;
 				w.n = (size_t)(hi_pa - lo_pa);
 			}
 		}
-		if (carve_window(img, lo_pa, w, hits[0].pa + i, j - i, res, &cap) < 0)
+		if (carve_window(img, lo_pa, w, ks->pa + i, j - i, res, &cap) < 0)
 			hard_error = -1;
 		i = j;
 	}
-	res->banner_pa = hits[3].pa;	/* kept for the report */
-	res->nbanners = hits[3].n;
-	scan_hits_free(hits, 3);
+	res->banner_pa = hits[LM_BANNER].pa;	/* kept for the report */
+	res->nbanners = hits[LM_BANNER].n;
+	scan_hits_free(hits, LM_BANNER);
+	return hard_error;
+}
+
+/* What the sampled area gave stands when it decides everything a whole scan
+ * would: every kernel in it provably ran (its page tables map it) and has
+ * its own VMCOREINFO, which fixes the slide. */
+static bool sampled_kernels_settled(const struct carve_result *res)
+{
+	for (size_t i = 0; i < res->n; i++)
+		if (!res->k[i].running || !res->k[i].vmcoreinfo)
+			return false;
+	return res->n > 0;
+}
+
+/* Kernels from the area around sampled BTF string pages: 1 when they
+ * stand, else 0 with res empty and why[] saying what fell short. */
+static int carve_sampled(const struct image *img, const struct carve_opts *o, struct carve_result *res,
+			 char *why, size_t why_n)
+{
+	struct sampled_area s;
+
+	if (!sample_kernel_area(img, &s)) {
+		if (s.nhits)
+			snprintf(why, why_n, "the area around the %zu BTF-like pages sampled is over half the image",
+				 s.nhits);
+		else
+			snprintf(why, why_n, "no BTF-like page among %zu sampled", s.npages);
+		return 0;
+	}
+	if (carve_area(img, &s.area, LM_VMCOREINFO, o, res) < 0 || !sampled_kernels_settled(res)) {
+		snprintf(why, why_n, "%s near the %zu BTF-like pages sampled",
+			 res->n ? "a kernel not provably running or without its VMCOREINFO"
+				: "no usable kernel",
+			 s.nhits);
+		carve_free(res);
+		sampled_area_free(&s);
+		return 0;
+	}
+	snprintf(res->scan_how, sizeof(res->scan_how),
+		 "sampled %zu pages (one per %u KiB), %zu like BTF strings, then the %llu MiB around them",
+		 s.npages, SAMPLE_STRIDE >> 10, s.nhits, (unsigned long long)(s.area.present >> 20));
+	res->sampled = true;
+	sampled_area_free(&s);
+	return 1;
+}
+
+int carve_kernels(const struct image *img, const struct carve_opts *o, struct carve_result *res)
+{
+	char why[160] = "as asked";
+
+	memset(res, 0, sizeof(*res));
+	if (!o->whole_image && carve_sampled(img, o, res, why, sizeof(why))) {
+		if (o->list_banners) {
+			struct scan_hits banners;
+			scan_image(img, &landmarks[LM_BANNER], 1, &banners);
+			res->banner_pa = banners.pa;
+			res->nbanners = banners.n;
+		}
+		return 0;
+	}
+	int hard_error = carve_area(img, img, o->list_banners ? LANDMARKS : LM_BANNER, o, res);
+	snprintf(res->scan_how, sizeof(res->scan_how), "the whole image (%s)", why);
 	if (res->n)
 		return 0;
 	if (hard_error)

@@ -40,6 +40,8 @@ struct carve_result {
 	 * kernels' leftovers) are reported. */
 	uint64_t *banner_pa;
 	size_t nbanners;
+	bool sampled;			/* found through sampled pages, not a whole scan */
+	char scan_how[192];		/* what was scanned, and why */
 };
 
 /* Describe the banner strings not used by kernel k (count and examples);
@@ -58,9 +60,14 @@ struct carve_opts {
 	/* Also find every "Linux version " string, for
 	 * carve_describe_other_banners(). */
 	bool list_banners;
+	/* Scan every byte, even when sampled pages led to kernels that settle
+	 * the question (sample.h). */
+	bool whole_image;
 };
 
-/* Find every kernel in the image.  0 with at least one kernel, else -1 with
+/* Find every kernel in the image: in the area around sampled BTF string
+ * pages when the kernels found there ran and carry their VMCOREINFO, else by
+ * scanning the whole image.  0 with at least one kernel, else -1 with
  * err_set() saying why none qualified. */
 int carve_kernels(const struct image *img, const struct carve_opts *o, struct carve_result *out);
 void carve_free(struct carve_result *r);

@@ -461,3 +461,13 @@ bool image_at(const struct image *img, uint64_t pa, struct span *out)
 	out->n = r->bytes.n - (size_t)(pa - r->pa);
 	return true;
 }
+
+const uint8_t *image_read(const struct image *img, struct span bytes, uint8_t *buf)
+{
+	bool in_file = img->fd_open && bytes.p >= img->file.p &&
+		       span_has(img->file, (uint64_t)(bytes.p - img->file.p), bytes.n);
+
+	if (in_file && pread(img->fd, buf, bytes.n, (off_t)(bytes.p - img->file.p)) == (ssize_t)bytes.n)
+		return buf;
+	return bytes.p;
+}

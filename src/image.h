@@ -50,4 +50,11 @@ bool image_at(const struct image *img, uint64_t pa, struct span *out);
 bool image_window(const struct image *img, uint64_t pa, uint64_t before, uint64_t after,
 		  uint64_t *start_pa, struct span *out);
 
+/* bytes (part of a run) as a caller can read them: copied into buf with
+ * pread when they come from the file, since through the mapping every page
+ * would fault in (about 1 us each here), cost as much again to unmap, and
+ * count in the peak RSS; else (decoded AVML data, a failed read) where they
+ * lie.  buf holds bytes.n bytes. */
+const uint8_t *image_read(const struct image *img, struct span bytes, uint8_t *buf);
+
 #endif

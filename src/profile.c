@@ -77,12 +77,26 @@ static void start_types(struct profile *p, struct span bytes)
 		thread_job_start(&p->types_job, build_types, p);
 }
 
+/* Types from these bytes: kept if already under way, else started over. */
+static void types_from(struct profile *p, struct span bytes)
+{
+	if (p->btf_bytes.p == bytes.p && p->btf_bytes.n == bytes.n)
+		return;
+	thread_job_join(&p->types_job);
+	isf_types_free(p->types);
+	btf__free(p->btf);
+	p->types = NULL;
+	p->btf = NULL;
+	p->btf_errno = 0;
+	start_types(p, bytes);
+}
+
 /* A memory image's likely BTF (carve_kernels' guess), parsed before the
  * kernel is known.  Nothing is reported from it unless parse_btf() later
  * names these very bytes. */
 static void guess_btf(void *ctx, struct span bytes)
 {
-	start_types(ctx, bytes);
+	types_from(ctx, bytes);
 }
 
 /* Start reading the BTF at bytes (which must stay mapped) once a path has
@@ -97,15 +111,7 @@ static void parse_btf(struct profile *p, struct span bytes, const char *fmt, ...
 	va_end(ap);
 	p->btf_size = bytes.n;
 	p->btf_found = true;
-	if (p->btf_bytes.p == bytes.p && p->btf_bytes.n == bytes.n)
-		return;		/* guessed right: already under way */
-	thread_job_join(&p->types_job);	/* guessed wrong: start over */
-	isf_types_free(p->types);
-	btf__free(p->btf);
-	p->types = NULL;
-	p->btf = NULL;
-	p->btf_errno = 0;
-	start_types(p, bytes);
+	types_from(p, bytes);
 }
 
 static int finish_types(struct profile *p)
@@ -263,8 +269,8 @@ static struct carved_kernel *choose_kernel(struct profile *p, const struct profi
 			matches, running ? "several look running" : "none is provably running", list);
 		return NULL;
 	}
-	snprintf(p->image_report, sizeof(p->image_report), "kernels found: %s%s%s", list,
-		 c->rejected[0] ? "; rejected: " : "", c->rejected);
+	snprintf(p->image_report, sizeof(p->image_report), "kernels found: %s%s%s; scan: %s", list,
+		 c->rejected[0] ? "; rejected: " : "", c->rejected, c->scan_how);
 	return pick;
 }
 
@@ -275,10 +281,19 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	if (image_open(o->input, &p->img) < 0)
 		return -1;
 	/* Other banner strings are only reported with -v. */
-	const struct carve_opts co = { .guess_btf = guess_btf, .ctx = p, .list_banners = log_level() >= LOG_INFO };
+	struct carve_opts co = { .guess_btf = guess_btf, .ctx = p, .list_banners = log_level() >= LOG_INFO };
 	if (carve_kernels(&p->img, &co, &p->carve) < 0)
 		return err_prefix("%s (%s image): ", o->input, image_format_name(p->img.format));
-	if (!(k = choose_kernel(p, o)))
+	if (!(k = choose_kernel(p, o)) && p->carve.sampled) {
+		/* --kernel names none of the sampled kernels, or several ran:
+		 * decide on every kernel in the image. */
+		carve_free(&p->carve);
+		co.whole_image = true;
+		if (carve_kernels(&p->img, &co, &p->carve) < 0)
+			return err_prefix("%s (%s image): ", o->input, image_format_name(p->img.format));
+		k = choose_kernel(p, o);
+	}
+	if (!k)
 		return err_prefix("%s: ", o->input);
 	snprintf(p->input_kind, sizeof(p->input_kind), "%s memory image, %zu ranges, %llu MiB present",
 		 image_format_name(p->img.format), p->img.nruns,

@@ -38,7 +38,7 @@ struct profile {
 	bool slide_known;
 	uint64_t slide;
 	char slide_method[384];
-	char image_report[1400];	/* memory images: kernels found, choice, rejects */
+	char image_report[1600];	/* memory images: kernels found, choice, rejects */
 	char other_banners[512];	/* memory images: banner strings not used */
 	size_t btf_size;
 

@@ -290,26 +290,16 @@ static void match_bytes(const struct matcher *m, uint64_t pa, struct span bytes,
 	}
 }
 
-/* Bytes of the image file are read with pread into a buffer that stays in
- * cache: through the mapping every page would fault in, cost as much again
- * to unmap at exit, and count in the peak RSS (the whole image).  Decoded
- * AVML data, or a failed read, is matched where it lies. */
+/* A slice, a chunk at a time through a buffer that stays in cache. */
 static void match_slice(struct worker *w, const struct slice *s)
 {
 	const struct work_queue *q = w->queue;
-	const struct image *img = q->img;
-	bool in_file = img->fd_open && s->bytes.p >= img->file.p &&
-		       s->bytes.p + s->bytes.n <= img->file.p + img->file.n;
 
 	for (size_t off = 0; off < s->own; off += CHUNK) {
 		size_t own = s->own - off < CHUNK ? s->own - off : CHUNK;
 		size_t len = s->bytes.n - off < own + q->overlap ? s->bytes.n - off : own + q->overlap;
 		struct span chunk = { s->bytes.p + off, len };
-		if (in_file) {
-			off_t at = (off_t)(chunk.p - img->file.p);
-			if (pread(img->fd, w->buf, len, at) == (ssize_t)len)
-				chunk.p = w->buf;
-		}
+		chunk.p = image_read(q->img, chunk, w->buf);
 		match_bytes(q->matcher, s->pa + off, chunk, own, w->hits);
 	}
 }

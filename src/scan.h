@@ -1,6 +1,7 @@
-/* Find landmark byte strings everywhere in a memory image, with all cores.
- * One pass over the image serves every later step (kallsyms windows,
- * VMCOREINFO), so a 512 MiB image is read about once. */
+/* Find landmark byte strings everywhere in a memory image (or in the area
+ * of it that sampling picked: an image whose runs are part of another's),
+ * with all cores.  One pass serves every later step (kallsyms windows,
+ * VMCOREINFO), so the bytes are read about once. */
 #ifndef B2I_SCAN_H
 #define B2I_SCAN_H
 

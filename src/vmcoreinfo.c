@@ -66,14 +66,16 @@ static bool same_text(const struct vmcoreinfo *a, const struct vmcoreinfo *b)
 	       a->phys_base == b->phys_base && a->swapper_pg_dir == b->swapper_pg_dir;
 }
 
-static size_t add_unique(struct vmcoreinfo *out, size_t n, size_t max, const struct vmcoreinfo *v)
+const struct vmcoreinfo *vmcoreinfo_keep(struct vmcoreinfo *set, size_t *n, size_t max,
+					 const struct vmcoreinfo *v)
 {
-	for (size_t i = 0; i < n; i++)
-		if (same_text(&out[i], v))
-			return n;
-	if (n < max)
-		out[n++] = *v;
-	return n;
+	for (size_t i = 0; i < *n; i++)
+		if (same_text(&set[i], v))
+			return &set[i];
+	if (*n == max)
+		return NULL;
+	set[*n] = *v;
+	return &set[(*n)++];
 }
 
 size_t vmcoreinfo_collect(const struct image *img, const uint64_t *hits, size_t nhits,
@@ -86,13 +88,13 @@ size_t vmcoreinfo_collect(const struct image *img, const uint64_t *hits, size_t 
 	if (img->vmcoreinfo.n) {
 		memset(&v, 0, sizeof(v));
 		if (vmcoreinfo_parse(img->vmcoreinfo, &v))
-			n = add_unique(out, n, max, &v);
+			vmcoreinfo_keep(out, &n, max, &v);
 	}
 	for (size_t i = 0; i < nhits; i++) {
 		memset(&v, 0, sizeof(v));
 		if (image_at(img, hits[i], &text) && vmcoreinfo_parse(text, &v)) {
 			v.pa = hits[i];
-			n = add_unique(out, n, max, &v);
+			vmcoreinfo_keep(out, &n, max, &v);
 		}
 	}
 	return n;

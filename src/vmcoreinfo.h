@@ -29,4 +29,9 @@ bool vmcoreinfo_parse(struct span text, struct vmcoreinfo *v);
 size_t vmcoreinfo_collect(const struct image *img, const uint64_t *hits, size_t nhits,
 			  struct vmcoreinfo *out, size_t max);
 
+/* Store v in set[0..*n) unless an identical text is there: the stored entry,
+ * or NULL when the set (max entries) is full. */
+const struct vmcoreinfo *vmcoreinfo_keep(struct vmcoreinfo *set, size_t *n, size_t max,
+					 const struct vmcoreinfo *v);
+
 #endif
