@@ -2,7 +2,7 @@
 
 #include "banner.h"
 #include "log.h"
-#include "pagetable.h"	/* pt_kernel_text: the first present PMD of __START_KERNEL_map is _text */
+#include "pagetable.h"	/* pt_kernel_text (the first present PMD of __START_KERNEL_map is _text), pt_phys_read_u64 */
 #include "sample.h"
 #include "scan.h"
 
@@ -134,16 +134,6 @@ static void note(char *buf, size_t n, const char *fmt, const char *what)
 		snprintf(buf + used, n - used, fmt, what);
 }
 
-static bool read_u64(const struct image *img, uint64_t pa, uint64_t *v)
-{
-	struct span s;
-
-	if (!image_at(img, pa, &s) || s.n < 8)
-		return false;
-	*v = rd_le64(s.p);
-	return true;
-}
-
 /* The kernel's own VMCOREINFO: its vmcoreinfo_data pointer holds the text's
  * direct-map address, which is PAGE_OFFSET (page_offset_base, where
  * randomized) above the physical one.  Of two kernels of one release, each
@@ -156,10 +146,10 @@ static bool own_vmcoreinfo(const struct image *img, const struct kallsyms_table 
 	size_t tries = 2;
 	struct span text;
 
-	if (!data || !read_u64(img, to_pa(pl, data->addr), &ptr))
+	if (!data || !pt_phys_read_u64(img, to_pa(pl, data->addr), &ptr))
 		return false;
 	if (base) {
-		if (!read_u64(img, to_pa(pl, base->addr), &page_offset[0]))
+		if (!pt_phys_read_u64(img, to_pa(pl, base->addr), &page_offset[0]))
 			return false;
 		tries = 1;
 	}

@@ -457,15 +457,6 @@ static bool phys_u32(const struct image *img, uint64_t pa, uint32_t *v)
 	return true;
 }
 
-static bool phys_u64(const struct image *img, uint64_t pa, uint64_t *v)
-{
-	uint8_t b[8];
-	if (!pt_phys_read(img, pa, b, 8))
-		return false;
-	*v = rd_le64(b);
-	return true;
-}
-
 /* The virtual address va translates to physical `want` with this space. */
 static bool maps_to(const struct pt_space *as, uint64_t va, uint64_t want, struct pt_walk *w)
 {
@@ -564,7 +555,7 @@ static int step_kaslr(struct check *c)
 		if (has_state && (!phys_u32(&c->img, task + state_off, &state) || state != 0))
 			continue;
 		c->pid0_hits++;
-		if (!phys_u64(&c->img, task + files_off, &files))
+		if (!pt_phys_read_u64(&c->img, task + files_off, &files))
 			continue;
 		uint64_t aslr = files - c->sym_init_files;
 		uint64_t kaslr = task - (c->sym_init_task - PT_START_KERNEL_MAP);

@@ -57,6 +57,16 @@ bool pt_entry(const struct image *img, uint64_t table_pa, unsigned index, uint64
 	return true;
 }
 
+bool pt_phys_read_u64(const struct image *img, uint64_t pa, uint64_t *v)
+{
+	uint8_t b[8];
+
+	if (!pt_phys_read(img, pa, b, sizeof(b)))
+		return false;
+	*v = rd_le64(b);
+	return true;
+}
+
 bool pt_translate(const struct pt_space *as, uint64_t va, struct pt_walk *w)
 {
 	uint64_t table = as->root & PT_FRAME, e = 0;

@@ -64,6 +64,8 @@ bool pt_translate(const struct pt_space *as, uint64_t va, struct pt_walk *w);
 /* Copy len physical bytes at pa (may span runs).  False if any byte is not
  * in the image. */
 bool pt_phys_read(const struct image *img, uint64_t pa, void *buf, size_t len);
+/* The little-endian 64-bit word at physical pa. */
+bool pt_phys_read_u64(const struct image *img, uint64_t pa, uint64_t *v);
 
 /* Copy len virtual bytes at va, page by page.  On a fault returns false with
  * w->fault, *done = bytes copied before it, and w->pa unset; the faulting
