@@ -6,8 +6,12 @@ VERSION := 0.1.0
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
            -DBTF2ISF_VERSION='"$(VERSION)"' -MMD -MP
-LDLIBS  := -lbpf -lelf -lz -llzma -lzstd -llz4 -lbz2 -llzo2 -lsnappy -lxxhash \
-           -ljson-c -lcrypto -lpthread
+# The libraries are linked in; only libc stays shared.  Loading and
+# relocating the 16 shared objects they come as took 4-6 ms of every run,
+# as long as scanning a memory image.  (snappy is C++: its runtime too.)
+LDLIBS  := -Wl,-Bstatic -lbpf -lelf -lz -llzma -lzstd -llz4 -lbz2 -llzo2 -lsnappy \
+           -lxxhash -ljson-c -lcrypto -lstdc++ -Wl,-Bdynamic -lm -lpthread
+LDFLAGS += -static-libgcc
 
 ifeq ($(SAN),1)
 BUILD   := build/san

@@ -57,7 +57,7 @@ struct desc_cache {
 	const struct isf_types *types;
 };
 
-#define SYMBOL_TYPE_DEPTH 3	/* document → symbols → symbol → "type" */
+#define SYMBOL_TYPE_DEPTH 3
 
 static size_t desc_slot(const struct desc_cache *c, const char *expr)
 {
@@ -127,6 +127,7 @@ static const char *const section_names[SECTION_COUNT] = { "user_types", "enums",
 
 /* Entries per chunk: about 0.3-1 MB of JSON each. */
 static const size_t section_chunk[SECTION_COUNT] = { 512, 512, 8192 };
+#define CHUNK_RESERVE (2u << 20)
 
 struct chunk {
 	enum section section;
@@ -151,10 +152,9 @@ struct render {
 /* Type of one symbol: BTF's own VAR first (exact for this build), then the
  * symdb row for this kernel version if its type exists here, else void. */
 static void write_symbol_type(const struct render *sr, struct jsonw *w, const struct symbol *sym,
-			      struct desc_cache *cache, struct isf_report *r)
+			      const char *name, size_t name_len, struct desc_cache *cache, struct isf_report *r)
 {
 	const struct isf_input *in = sr->in;
-	const char *name = symbol_name(in->symbols, sym);
 	const char *expr;
 
 	/* BTF's variables are per-CPU ones; a name can also belong to another,
@@ -167,7 +167,7 @@ static void write_symbol_type(const struct render *sr, struct jsonw *w, const st
 			return;
 		}
 	}
-	expr = symdb_lookup(in->symdb, name, &in->version);
+	expr = symdb_lookup(in->symdb, name, name_len, &in->version);
 	struct span desc = expr ? cached_desc(cache, expr) : (struct span){ 0 };
 	if (desc.n) {
 		jsonw_raw_value(w, desc.p, desc.n);
@@ -186,17 +186,20 @@ static void write_symbol_type(const struct render *sr, struct jsonw *w, const st
 
 /* Symbols [from, to) as members of the symbols object. */
 static void write_symbols(const struct render *sr, struct jsonw *w, size_t from, size_t to,
-			  struct isf_report *r)
+			  struct desc_cache *cache, struct isf_report *r)
 {
 	const struct isf_input *in = sr->in;
-	struct desc_cache cache = { .pretty = jsonw_pretty(w), .types = in->types };
 	const struct symbols *s = in->symbols;
 
 	for (size_t i = from; i < to; i++) {
-		jsonw_name(w, symbol_name(s, &s->v[i]));
+		if (i + NAME_PREFETCH < to)
+			__builtin_prefetch(symbol_name(s, &s->v[i + NAME_PREFETCH]));
+		const char *name = symbol_name(s, &s->v[i]);
+		size_t name_len = strlen(name);
+		jsonw_name_len(w, name, name_len);
 		jsonw_start_object(w);
 		jsonw_name(w, "type");
-		write_symbol_type(sr, w, &s->v[i], &cache, r);
+		write_symbol_type(sr, w, &s->v[i], name, name_len, cache, r);
 		jsonw_name(w, "address");
 		jsonw_uint(w, s->v[i].addr);
 		if (&s->v[i] == sr->banner) {
@@ -207,20 +210,23 @@ static void write_symbols(const struct render *sr, struct jsonw *w, size_t from,
 		}
 		jsonw_end_object(w);
 	}
-	desc_cache_free(&cache);
 }
 
-/* Renders the next chunk nobody has taken; false when none is left. */
-static bool render_next_chunk(struct render *rd)
+/* Renders the next chunk nobody has taken, with the calling thread's
+ * cache; false when none is left. */
+static bool render_next_chunk(struct render *rd, struct desc_cache *cache)
 {
 	size_t i = atomic_fetch_add(&rd->next, 1);
 
 	if (i >= rd->nchunks)
 		return false;
 	struct chunk *c = &rd->chunks[i];
+	/* Room for a whole chunk at once: growing it by doubling copied a
+	 * tenth of the profile over again. */
+	buf_reserve(&c->json, CHUNK_RESERVE);
 	struct jsonw *w = jsonw_new_members(&c->json, rd->pretty, 1);
 	if (c->section == SECTION_SYMBOLS)
-		write_symbols(rd, w, c->from, c->to, &c->r);
+		write_symbols(rd, w, c->from, c->to, cache, &c->r);
 	else
 		isf_types_write_members(rd->in->types, c->section == SECTION_ENUMS ? ISF_ENUMS : ISF_USER_TYPES,
 					w, c->from, c->to);
@@ -229,10 +235,19 @@ static bool render_next_chunk(struct render *rd)
 	return true;
 }
 
+static void desc_cache_init(struct desc_cache *c, const struct render *rd)
+{
+	*c = (struct desc_cache){ .pretty = rd->pretty, .types = rd->in->types };
+}
+
 static void render_chunks(void *arg)
 {
-	while (render_next_chunk(arg))
+	struct desc_cache cache;
+
+	desc_cache_init(&cache, arg);
+	while (render_next_chunk(arg, &cache))
 		;
+	desc_cache_free(&cache);
 }
 
 /* The chunks of all sections, in document order. */
@@ -276,8 +291,8 @@ static void add_report(struct isf_report *r, const struct isf_report *c)
 /* One section as a member of the document: its chunks go out in order as
  * they are done, and while the next one is not, the main thread renders
  * chunks too. */
-static void splice_section(struct render *rd, enum section s, struct thread_job *helper, struct jsonw *w,
-			   struct isf_report *r)
+static void splice_section(struct render *rd, enum section s, struct thread_job *helper,
+			   struct desc_cache *cache, struct jsonw *w, struct isf_report *r)
 {
 	jsonw_name(w, section_names[s]);
 	jsonw_start_object(w);
@@ -288,7 +303,7 @@ static void splice_section(struct render *rd, enum section s, struct thread_job 
 			buf_free(&c->json);
 			add_report(r, &c->r);
 			i++;
-		} else if (!render_next_chunk(rd)) {
+		} else if (!render_next_chunk(rd, cache)) {
 			thread_job_join(helper);	/* it is rendering the rest */
 		}
 	}
@@ -324,9 +339,12 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 	write_metadata(in, w);
 	jsonw_name(w, "base_types");
 	isf_types_write_base_types(in->types, w);
+	struct desc_cache cache;
+	desc_cache_init(&cache, &rd);
 	for (int s = 0; s < SECTION_COUNT; s++)
-		splice_section(&rd, (enum section)s, &helper, w, r);
+		splice_section(&rd, (enum section)s, &helper, &cache, w, r);
 	thread_job_join(&helper);
+	desc_cache_free(&cache);
 	free(rd.chunks);
 	r->symbols = in->symbols->n;
 	jsonw_end_object(w);

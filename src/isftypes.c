@@ -21,6 +21,7 @@ enum entry_prio { PRIO_ANON = 1, PRIO_TYPEDEF = 2, PRIO_TAG = 3 };
 
 struct entry {
 	const char *name;
+	uint64_t key;		/* the name's first 8 bytes, big-endian: sorts like it */
 	uint32_t id;
 	uint32_t uses;
 	uint8_t prio;
@@ -360,13 +361,23 @@ static void entry_add(struct entry_list *l, const char *name, uint32_t id, uint8
 		l->cap = l->cap ? l->cap * 2 : 1024;
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 	}
-	l->v[l->n++] = (struct entry){ name, id, 0, prio };
+	uint64_t key = 0;
+	for (size_t i = 0; i < 8; i++) {
+		key = key << 8 | (uint8_t)name[i];
+		if (!name[i]) {
+			key <<= 8 * (7 - i);
+			break;
+		}
+	}
+	l->v[l->n++] = (struct entry){ name, key, id, 0, prio };
 }
 
+/* Most names differ in their first 8 bytes: comparing the keys spares the
+ * sort a cache miss into the string section per comparison. */
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+	int c = x->key != y->key ? (x->key < y->key ? -1 : 1) : strcmp(x->name, y->name);
 	if (c)
 		return c;
 	if (x->prio != y->prio)
@@ -414,26 +425,41 @@ static uint32_t use_target(const struct isf_types *t, uint32_t id)
 	return 0;
 }
 
+/* use_target(id), worked out once per id: uses name the same types over and
+ * over, and following their chains each time took longer than the rest of
+ * isf_types_new(). */
+static uint32_t counted_target(const struct isf_types *t, uint32_t id, uint32_t *memo)
+{
+	if (id >= t->n)
+		return 0;
+	if (memo[id] == UINT32_MAX)
+		memo[id] = use_target(t, id);
+	return memo[id];
+}
+
 /* How often each type is used by a member, parameter, return or variable. */
 static uint32_t *count_uses(const struct isf_types *t)
 {
 	uint32_t *uses = xcalloc(t->n, sizeof(*uses));
+	uint32_t *memo = xreallocarray(NULL, t->n, sizeof(*memo));
 
+	memset(memo, 0xff, t->n * sizeof(*memo));
 	for (uint32_t id = 1; id < t->n; id++) {
 		const struct btf_type *bt = type_at(t, id);
 		if (!bt)
 			continue;
 		if (btf_is_composite(bt)) {
 			for (uint16_t i = 0; i < btf_vlen(bt); i++)
-				uses[use_target(t, btf_members(bt)[i].type)]++;
+				uses[counted_target(t, btf_members(bt)[i].type, memo)]++;
 		} else if (btf_is_func_proto(bt)) {
-			uses[use_target(t, bt->type)]++;
+			uses[counted_target(t, bt->type, memo)]++;
 			for (uint16_t i = 0; i < btf_vlen(bt); i++)
-				uses[use_target(t, btf_params(bt)[i].type)]++;
+				uses[counted_target(t, btf_params(bt)[i].type, memo)]++;
 		} else if (btf_is_var(bt)) {
-			uses[use_target(t, bt->type)]++;
+			uses[counted_target(t, bt->type, memo)]++;
 		}
 	}
+	free(memo);
 	return uses;
 }
 
@@ -707,13 +733,33 @@ struct field {
 	bool anonymous;
 };
 
-/* "unnamed_field_N" names, one block per struct: rendering runs on two
- * threads, and a malloc per field made them wait on the allocator's lock. */
+/* An "unnamed_field_N" name. */
 typedef char anon_name_buf[24];
 
+/* By name; equal names (malformed BTF) in member order. */
 static int field_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct field *)a)->name, ((const struct field *)b)->name);
+	const struct field *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Room for one struct's fields, reused from struct to struct: rendering
+ * runs on two threads, and allocating per struct made them wait on the
+ * allocator's lock. */
+struct field_scratch {
+	struct field *fields;
+	anon_name_buf *anon_names;
+	size_t cap;
+};
+
+static void field_scratch_fit(struct field_scratch *s, size_t n)
+{
+	if (n <= s->cap)
+		return;
+	s->cap = n;
+	s->fields = xreallocarray(s->fields, n, sizeof(*s->fields));
+	s->anon_names = xreallocarray(s->anon_names, n, sizeof(*s->anon_names));
 }
 
 /* Bit offset and width of member i; also decodes the pre-kind_flag encoding
@@ -767,22 +813,22 @@ static void write_field(const struct isf_types *t, struct jsonw *w, const struct
 	jsonw_end_object(w);
 }
 
-static void write_user_type(const struct isf_types *t, struct jsonw *w, const struct btf_type *st)
+static void write_user_type(const struct isf_types *t, struct jsonw *w, const struct btf_type *st,
+			    struct field_scratch *scratch)
 {
 	uint16_t vlen = btf_vlen(st);
-	struct field *fields = xcalloc(vlen ? vlen : 1, sizeof(*fields));
-	anon_name_buf *anon_names = NULL;
 	unsigned anon_counter = 0;
 
+	field_scratch_fit(scratch, vlen);
+	struct field *fields = scratch->fields;
+	anon_name_buf *anon_names = scratch->anon_names;
 	for (uint16_t i = 0; i < vlen; i++) {
 		const char *mn = btf__name_by_offset(t->btf, btf_members(st)[i].name_off);
-		fields[i].index = i;
+		fields[i] = (struct field){ .index = i };
 		if (mn && mn[0]) {
 			fields[i].name = mn;
 			continue;
 		}
-		if (!anon_names)
-			anon_names = xcalloc(vlen, sizeof(*anon_names));
 		snprintf(anon_names[anon_counter], sizeof(anon_names[anon_counter]), "unnamed_field_%x",
 			 anon_counter);
 		fields[i].name = anon_names[anon_counter++];
@@ -806,9 +852,6 @@ static void write_user_type(const struct isf_types *t, struct jsonw *w, const st
 	jsonw_name(w, "kind");
 	jsonw_string(w, btf_is_union(st) ? "union" : "struct");
 	jsonw_end_object(w);
-
-	free(anon_names);
-	free(fields);
 }
 
 
@@ -902,14 +945,17 @@ void isf_types_write_members(const struct isf_types *t, enum isf_section section
 			     size_t from, size_t to)
 {
 	const struct entry_list *l = section_list(t, section);
+	struct field_scratch scratch = { 0 };
 
 	for (size_t i = from; i < to && i < l->n; i++) {
 		jsonw_name(w, l->v[i].name);
 		if (section == ISF_USER_TYPES)
-			write_user_type(t, w, type_at(t, l->v[i].id));
+			write_user_type(t, w, type_at(t, l->v[i].id), &scratch);
 		else
 			write_enum(t, w, type_at(t, l->v[i].id));
 	}
+	free(scratch.fields);
+	free(scratch.anon_names);
 }
 
 static bool entries_have(const struct entry_list *l, const char *name)

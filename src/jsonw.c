@@ -465,10 +465,14 @@ struct jsonw {
 	bool after_name;	/* inside an object, a key was written, its value is due */
 	bool top_written;	/* the document's one top-level value has begun */
 	unsigned depth;
-	size_t len;		/* bytes used in buf */
+	/* Where bytes go first: for a sink, own[]; for a part, straight into
+	 * mem's free space (len bytes there are not yet counted in mem->len),
+	 * which saves copying every byte of a profile once more. */
+	char *out;
+	size_t len, cap;
 	struct frame stack[JSONW_MAX_DEPTH];
 	char indent[JSONW_INDENT_MAX];	/* "\n" followed by spaces */
-	char buf[JSONW_BUF_SIZE];
+	char own[];		/* JSONW_BUF_SIZE bytes, sink writers only */
 };
 
 /* Misuse of the API is a bug in the caller, never a data problem. */
@@ -478,19 +482,32 @@ static _Noreturn void jsonw_bug(const char *what)
 	abort();
 }
 
+static void mem_window(struct jsonw *w)
+{
+	buf_reserve(w->mem, JSONW_BUF_SIZE);
+	w->out = (char *)w->mem->p + w->mem->len;
+	w->cap = w->mem->cap - w->mem->len;
+}
+
 static struct jsonw *writer_new(struct sink *s, struct buf *mem, bool pretty, unsigned base)
 {
-	struct jsonw *w = xmalloc(sizeof(*w));
+	struct jsonw *w = xmalloc(sizeof(*w) + (mem ? 0 : JSONW_BUF_SIZE));
 
 	if (base >= JSONW_MAX_DEPTH)
 		jsonw_bug("a part nested deeper than 64 levels");
-	memset(w, 0, offsetof(struct jsonw, buf));
+	memset(w, 0, sizeof(*w));
 	w->sink = s;
 	w->mem = mem;
 	w->base = base;
 	w->pretty = pretty;
 	w->indent[0] = '\n';
 	memset(w->indent + 1, ' ', sizeof(w->indent) - 1);
+	if (mem) {
+		mem_window(w);
+	} else {
+		w->out = w->own;
+		w->cap = JSONW_BUF_SIZE;
+	}
 	return w;
 }
 
@@ -511,35 +528,39 @@ struct jsonw *jsonw_new_members(struct buf *out, bool pretty, unsigned depth)
 	return w;
 }
 
-/* Bytes out of the writer: to memory for a part, else to the sink. */
-static void emit(struct jsonw *w, const void *p, size_t n)
-{
-	if (w->mem)
-		buf_append(w->mem, p, n);
-	else if (!w->failed && sink_write(w->sink, p, n) < 0)
-		w->failed = true;
-}
-
+/* A part's bytes are counted into mem, and mem's free space (at least
+ * JSONW_BUF_SIZE) is where the next ones go. */
 static void flush_buf(struct jsonw *w)
 {
-	if (w->len)
-		emit(w, w->buf, w->len);
+	if (w->mem) {
+		w->mem->len += w->len;
+		w->len = 0;
+		mem_window(w);
+		return;
+	}
+	if (w->len && !w->failed && sink_write(w->sink, w->out, w->len) < 0)
+		w->failed = true;
 	w->len = 0;
 }
 
-/* Guarantees n free bytes in buf (n <= JSONW_BUF_SIZE). */
+/* Guarantees n free bytes at out + len (n <= JSONW_BUF_SIZE). */
 static inline char *room(struct jsonw *w, size_t n)
 {
-	if (JSONW_BUF_SIZE - w->len < n)
+	if (w->cap - w->len < n)
 		flush_buf(w);
-	return w->buf + w->len;
+	return w->out + w->len;
 }
 
 static void put_bytes(struct jsonw *w, const void *p, size_t n)
 {
-	if (n > JSONW_BUF_SIZE / 2) {	/* big: skip the copy */
+	if (n > JSONW_BUF_SIZE / 2) {	/* big: no staging */
 		flush_buf(w);
-		emit(w, p, n);
+		if (w->mem) {
+			buf_append(w->mem, p, n);
+			mem_window(w);
+		} else if (!w->failed && sink_write(w->sink, p, n) < 0) {
+			w->failed = true;
+		}
 		return;
 	}
 	memcpy(room(w, n), p, n);
@@ -699,10 +720,33 @@ static void put_escaped(struct jsonw *w, const uint8_t *s, size_t n)
 	}
 }
 
+/* Longest string put_quoted() tries to copy in one go. */
+#define QUOTED_FAST_MAX 256
+
 static void put_quoted(struct jsonw *w, const char *s, size_t n)
 {
+	const uint8_t *p = (const uint8_t *)s;
+
+	/* Names and most strings are short and plain: copied a word at a time
+	 * straight into the buffer, quotes and all, with one room() check.
+	 * The copy only counts once the whole string proved plain. */
+	if (n <= QUOTED_FAST_MAX) {
+		char *o = room(w, n + 2);
+		size_t i = 0;
+		uint64_t x;
+		for (; i + 8 <= n && (memcpy(&x, p + i, 8), plain_word(x)); i += 8)
+			memcpy(o + 1 + i, &x, 8);
+		for (; i < n && is_plain(p[i]); i++)
+			o[1 + i] = (char)p[i];
+		if (i == n) {
+			o[0] = '"';
+			o[n + 1] = '"';
+			w->len += n + 2;
+			return;
+		}
+	}
 	put_char(w, '"');
-	put_escaped(w, (const uint8_t *)s, n);
+	put_escaped(w, p, n);
 	put_char(w, '"');
 }
 
@@ -851,7 +895,10 @@ int jsonw_free(struct jsonw *w)
 {
 	if (!w)
 		return 0;
-	flush_buf(w);
+	if (w->mem)
+		w->mem->len += w->len;
+	else
+		flush_buf(w);
 	int r = w->failed ? -1 : 0;
 	free(w);
 	return r;

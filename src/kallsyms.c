@@ -703,6 +703,10 @@ static bool seqs_sorted(struct span r, const struct cand *c, size_t seqs,
 	const char *prev = NULL;
 
 	for (uint32_t j = 0; j < c->n; j++) {
+		if (j + NAME_PREFETCH < c->n) {
+			uint32_t ahead = rd_be24(r.p + seqs + 3 * (size_t)(j + NAME_PREFETCH));
+			__builtin_prefetch(c->dec.pool + c->dec.name_off[ahead]);
+		}
 		uint32_t v = rd_be24(r.p + seqs + 3 * (size_t)j);
 		const char *name = c->dec.pool + c->dec.name_off[v];
 		if (prev && cmp(prev, name) > 0)

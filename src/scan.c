@@ -1,6 +1,5 @@
 #include "scan.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,14 +303,13 @@ static void match_slice(struct worker *w, const struct slice *s)
 	}
 }
 
-static void *work(void *arg)
+static void work(void *arg)
 {
 	struct worker *w = arg;
 	size_t i;
 
 	while ((i = atomic_fetch_add(&w->queue->next, 1)) < w->queue->nslices)
 		match_slice(w, &w->queue->slices[i]);
-	return NULL;
 }
 
 static int pa_cmp(const void *a, const void *b)
@@ -383,8 +381,8 @@ void scan_image(const struct image *img, const struct span *needles, size_t nnee
 		struct scan_hits *hits)
 {
 	struct worker w[MAX_THREADS];
-	pthread_t tid[MAX_THREADS];
-	size_t nthreads = thread_count(img->present), nslices, longest = 0, started = 1;
+	struct thread_job helpers[MAX_THREADS];
+	size_t nthreads = thread_count(img->present), nslices, longest = 0;
 	struct matcher m;
 
 	if (!nneedles || nneedles > MAX_NEEDLES)
@@ -406,16 +404,15 @@ void scan_image(const struct image *img, const struct span *needles, size_t nnee
 	memset(w, 0, sizeof(w));
 	for (size_t t = 0; t < nthreads; t++)
 		w[t] = (struct worker){ .queue = &queue, .buf = xmalloc(CHUNK + longest) };
-	for (; started < nthreads; started++)
-		if (pthread_create(&tid[started], NULL, work, &w[started]) != 0)
-			break;
+	for (size_t t = 1; t < nthreads; t++)
+		thread_job_start(&helpers[t], work, &w[t]);
 	work(&w[0]);
-	for (size_t t = 1; t < started; t++)
-		pthread_join(tid[t], NULL);
+	for (size_t t = 1; t < nthreads; t++)
+		thread_job_join(&helpers[t]);
 	for (size_t t = 0; t < nthreads; t++)
 		free(w[t].buf);
 	for (size_t k = 0; k < nneedles; k++)
-		gather_hits(w, started, k, &hits[k]);
+		gather_hits(w, nthreads, k, &hits[k]);
 	free(slices);
 }
 

@@ -146,6 +146,10 @@ static size_t keep_one_per_name(struct symbols *s, const struct sort_item *order
 
 	s->duplicates = 0;
 	for (size_t i = 0; i < s->n; i++) {
+		if (i + NAME_PREFETCH < s->n) {
+			size_t ahead = order ? order[i + NAME_PREFETCH].sym : i + NAME_PREFETCH;
+			__builtin_prefetch(symbol_name(s, &s->v[ahead]));
+		}
 		const struct symbol *sym = &s->v[order ? order[i].sym : i];
 		int c = out ? strcmp(symbol_name(s, &kept[out - 1]), symbol_name(s, sym)) : -1;
 		if (c > 0)

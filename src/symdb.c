@@ -94,11 +94,11 @@ static long row_distance(uint16_t first, uint16_t last, long want)
 
 /* ---- lookup ---- */
 
-static const struct symdb_slot *find_slot(const struct symdb_packed *p, const char *symbol)
+static const struct symdb_slot *find_slot(const struct symdb_packed *p, const char *symbol, size_t len)
 {
 	if (!p->nsyms)
 		return NULL;
-	uint64_t h = XXH3_64bits_withSeed(symbol, strlen(symbol), p->seed);
+	uint64_t h = XXH3_64bits_withSeed(symbol, len, p->seed);
 	uint32_t mask = (1u << p->slot_bits) - 1, fp = (uint32_t)h;
 	for (uint32_t i = (uint32_t)(h >> (64 - p->slot_bits));; i = (i + 1) & mask) {
 		const struct symdb_slot *s = &p->slots[i];
@@ -109,10 +109,10 @@ static const struct symdb_slot *find_slot(const struct symdb_packed *p, const ch
 	}
 }
 
-const char *symdb_lookup(const struct symdb *db, const char *symbol, const struct kver *v)
+const char *symdb_lookup(const struct symdb *db, const char *symbol, size_t len, const struct kver *v)
 {
 	const struct symdb_packed *p = &db->p;
-	const struct symdb_slot *slot = find_slot(p, symbol);
+	const struct symdb_slot *slot = find_slot(p, symbol, len);
 	uint32_t type;
 	long want = series_ordinal(series_of(v));
 

@@ -83,10 +83,10 @@ size_t symdb_rows(const struct symdb *db);
 /* Write a loaded table as C source defining symdb_builtin_packed. */
 int symdb_write_c(const struct symdb *db, FILE *out, const char *source_name);
 
-/* The type expression recorded for `symbol`: from the row whose version range
- * contains v, else from the nearest range (ties: the older row); NULL when the
- * symbol is unknown. */
-const char *symdb_lookup(const struct symdb *db, const char *symbol, const struct kver *v);
+/* The type expression recorded for `symbol` (len bytes): from the row whose
+ * version range contains v, else from the nearest range (ties: the older
+ * row); NULL when the symbol is unknown. */
+const char *symdb_lookup(const struct symdb *db, const char *symbol, size_t len, const struct kver *v);
 
 /* Is every struct/union/enum/base name the expression mentions defined by
  * this profile's types?  (A type that does not exist in this kernel must not

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -191,9 +192,40 @@ double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A new thread is queued on its creator's core, and while the creator is
+ * busy it waits there for the next scheduler tick (4 ms on this machine:
+ * as long as a whole scan) before an idle core takes it.  So it starts on
+ * one of the other cores the process may use, and widens back to all of them
+ * at once, leaving the scheduler free from then on. */
+static cpu_set_t process_cpus;
+static bool process_cpus_known;
+static pthread_once_t process_cpus_once = PTHREAD_ONCE_INIT;
+
+static void read_process_cpus(void)
+{
+	process_cpus_known = sched_getaffinity(0, sizeof(process_cpus), &process_cpus) == 0;
+}
+
+/* attr made to start a thread on another core; false when there is none. */
+static bool start_elsewhere(pthread_attr_t *attr)
+{
+	pthread_once(&process_cpus_once, read_process_cpus);
+	int here = sched_getcpu();
+	if (!process_cpus_known || here < 0 || here >= CPU_SETSIZE || !CPU_ISSET(here, &process_cpus) ||
+	    CPU_COUNT(&process_cpus) < 2)
+		return false;
+	cpu_set_t others = process_cpus;
+	CPU_CLR(here, &others);
+	return pthread_attr_init(attr) == 0 &&
+	       (pthread_attr_setaffinity_np(attr, sizeof(others), &others) == 0 ||
+		(pthread_attr_destroy(attr), false));
+}
+
 static void *thread_job_main(void *arg)
 {
 	struct thread_job *t = arg;
+	if (t->elsewhere)
+		pthread_setaffinity_np(pthread_self(), sizeof(process_cpus), &process_cpus);
 	t->fn(t->arg);
 	return NULL;
 }
@@ -201,10 +233,14 @@ static void *thread_job_main(void *arg)
 void thread_job_start(struct thread_job *t, void (*fn)(void *), void *arg)
 {
 	pthread_t tid;
+	pthread_attr_t attr;
 
 	t->fn = fn;
 	t->arg = arg;
-	t->started = pthread_create(&tid, NULL, thread_job_main, t) == 0;
+	t->elsewhere = start_elsewhere(&attr);
+	t->started = pthread_create(&tid, t->elsewhere ? &attr : NULL, thread_job_main, t) == 0;
+	if (t->elsewhere)
+		pthread_attr_destroy(&attr);
 	if (t->started)
 		t->thread = (unsigned long)tid;
 	else

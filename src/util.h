@@ -9,6 +9,9 @@
 #include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* How many entries ahead a walk over symbol names in name order prefetches
+ * them: such walks are cache-miss bound, the names lying in address order. */
+#define NAME_PREFETCH 8
 
 /* Fresh memory is dear in virtual machines: here a 4 KiB page fault costs
  * about 10 us and a profile of a memory image touched ~6,500 pages, a third
@@ -75,6 +78,7 @@ struct thread_job {
 	void *arg;
 	unsigned long thread;	/* pthread_t, kept opaque here */
 	bool started;
+	bool elsewhere;		/* started on another core than its creator's */
 };
 void thread_job_start(struct thread_job *t, void (*fn)(void *), void *arg);
 void thread_job_join(struct thread_job *t);

@@ -30,7 +30,7 @@ static const char *look(const struct symdb *db, const char *sym, const char *rel
 	struct kver v;
 	if (!kver_parse(release, &v))
 		return "(bad version)";
-	return symdb_lookup(db, sym, &v);
+	return symdb_lookup(db, sym, strlen(sym), &v);
 }
 
 int main(void)
@@ -196,7 +196,7 @@ int main(void)
 			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);	/* CPU time: the machine is shared */
 			hits = 0;
 			for (size_t i = 0; i < 200000; i++)
-				hits += symdb_lookup(bi, names[i % n], &v) != NULL;
+				hits += symdb_lookup(bi, names[i % n], strlen(names[i % n]), &v) != NULL;
 			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
 			double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 			if (ms < best)
