@@ -57,7 +57,7 @@ struct desc_cache {
 	const struct isf_types *types;
 };
 
-#define SYMBOL_TYPE_DEPTH 3
+#define SYMBOL_TYPE_DEPTH 3	/* document → symbols → symbol → "type" */
 
 static size_t desc_slot(const struct desc_cache *c, const char *expr)
 {

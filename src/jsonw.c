@@ -528,13 +528,19 @@ struct jsonw *jsonw_new_members(struct buf *out, bool pretty, unsigned depth)
 	return w;
 }
 
-/* A part's bytes are counted into mem, and mem's free space (at least
- * JSONW_BUF_SIZE) is where the next ones go. */
+/* A part's bytes written so far become part of mem. */
+static void mem_commit(struct jsonw *w)
+{
+	w->mem->len += w->len;
+	w->len = 0;
+}
+
+/* For a part, mem's free space (at least JSONW_BUF_SIZE) is where the
+ * next bytes go. */
 static void flush_buf(struct jsonw *w)
 {
 	if (w->mem) {
-		w->mem->len += w->len;
-		w->len = 0;
+		mem_commit(w);
 		mem_window(w);
 		return;
 	}
@@ -896,7 +902,7 @@ int jsonw_free(struct jsonw *w)
 	if (!w)
 		return 0;
 	if (w->mem)
-		w->mem->len += w->len;
+		mem_commit(w);	/* no room needed after the last byte */
 	else
 		flush_buf(w);
 	int r = w->failed ? -1 : 0;

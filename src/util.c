@@ -216,9 +216,12 @@ static bool start_elsewhere(pthread_attr_t *attr)
 		return false;
 	cpu_set_t others = process_cpus;
 	CPU_CLR(here, &others);
-	return pthread_attr_init(attr) == 0 &&
-	       (pthread_attr_setaffinity_np(attr, sizeof(others), &others) == 0 ||
-		(pthread_attr_destroy(attr), false));
+	if (pthread_attr_init(attr) != 0)
+		return false;
+	if (pthread_attr_setaffinity_np(attr, sizeof(others), &others) == 0)
+		return true;
+	pthread_attr_destroy(attr);
+	return false;
 }
 
 static void *thread_job_main(void *arg)

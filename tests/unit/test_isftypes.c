@@ -245,6 +245,29 @@ static void test_vars(void)
 	btf__free(b);
 }
 
+/* Two structs named "dup": the one that members use (here through a
+ * pointer and a typedef) is the one listed. */
+static void test_duplicate_names(void)
+{
+	struct btf *b = btf__new_empty();
+	int i32 = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+	int used = btf__add_struct(b, "dup", 8);
+	btf__add_field(b, "b", i32, 0, 0);
+	/* Later: without use counts, the tie-break on ids would pick it. */
+	btf__add_struct(b, "dup", 4);
+	btf__add_field(b, "a", i32, 0, 0);
+	int td = btf__add_typedef(b, "dup_t", used);
+	int ptr = btf__add_ptr(b, td);
+	btf__add_struct(b, "user", 16);
+	btf__add_field(b, "p", ptr, 0, 0);
+	btf__add_field(b, "q", ptr, 64, 0);
+	struct json_object *j = emit(b, 0);
+	CHECK(int_at(j, "user_types/dup/size") == 8 && at(j, "user_types/dup/fields/b"),
+	      "of two same-named structs the used one is listed");
+	json_object_put(j);
+	btf__free(b);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -253,6 +276,7 @@ int main(void)
 	test_enums();
 	test_legacy_bitfield();
 	test_vars();
+	test_duplicate_names();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
