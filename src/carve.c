@@ -520,4 +520,9 @@ void carve_symbols(struct carved_kernel *k, struct symbols *s)
 	symbols_take(s, t->names, t->names_size, v, t->n);
 	t->names = NULL;
 	t->names_size = 0;
+	/* Fresh memory costs more than reused memory (see util.h). */
+	free(t->syms);
+	free(t->by_name);
+	t->syms = NULL;
+	t->by_name = NULL;
 }

@@ -73,7 +73,8 @@ int carve_kernels(const struct image *img, const struct carve_opts *o, struct ca
 void carve_free(struct carve_result *r);
 
 /* Link-time symbols of kernel k (un-slid) into the empty table s, which
- * takes over k's names. */
+ * takes over k's names; k's address table is freed (its counts and layout
+ * stay), so that the memory serves what comes next. */
 void carve_symbols(struct carved_kernel *k, struct symbols *s);
 
 #endif

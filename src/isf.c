@@ -43,23 +43,30 @@ static void write_metadata(const struct isf_input *in, struct jsonw *w)
 	jsonw_end_object(w);
 }
 
-/* Symbol type descriptors from the symdb, rendered once per distinct type
- * expression (a few thousand serve ~25k symbols, and "void" ~60k): checking
- * and rendering an expression for every symbol took a third of the symbols
- * section's time.  symdb_lookup() returns one pointer per distinct
- * expression, which is the key. */
-struct desc_cache {
+/* A symbol's value, {"type": ..., "address": N}, differs from symbol to
+ * symbol only in N once its type is known: the symdb gives a few thousand
+ * distinct type expressions for ~200k symbols (and "void" to most).  Each
+ * expression's value is rendered once, with N = 0, and kept cut around that
+ * 0; a symbol then costs two copies and a number.  symdb_lookup() returns
+ * one pointer per distinct expression, which is the key. */
+struct symbol_template {
+	const char *p;		/* the bytes before N, then those after it */
+	uint32_t before, after;
+	bool valid;		/* false: a type this BTF lacks (no bytes) */
+};
+
+struct template_cache {
 	const char **key;
-	uint32_t *off, *len;	/* into json; len 0: a type this BTF lacks */
+	uint32_t *off, *before, *after;	/* into json; before 0: not valid */
 	size_t cap, used;	/* cap: a power of two */
 	struct buf json;
 	bool pretty;
 	const struct isf_types *types;
 };
 
-#define SYMBOL_TYPE_DEPTH 3	/* document → symbols → symbol → "type" */
+#define SYMBOL_DEPTH 2	/* document → symbols → the symbol's value */
 
-static size_t desc_slot(const struct desc_cache *c, const char *expr)
+static size_t template_slot(const struct template_cache *c, const char *expr)
 {
 	size_t h = (size_t)(((uintptr_t)expr >> 3) * 0x9e3779b97f4a7c15ull) & (c->cap - 1);
 	while (c->key[h] && c->key[h] != expr)
@@ -67,52 +74,76 @@ static size_t desc_slot(const struct desc_cache *c, const char *expr)
 	return h;
 }
 
-static void desc_grow(struct desc_cache *c)
+static void template_grow(struct template_cache *c)
 {
-	struct desc_cache old = *c;
+	struct template_cache old = *c;
 
 	c->cap = c->cap ? c->cap * 2 : 1024;
 	c->key = xcalloc(c->cap, sizeof(*c->key));
 	c->off = xcalloc(c->cap, sizeof(*c->off));
-	c->len = xcalloc(c->cap, sizeof(*c->len));
+	c->before = xcalloc(c->cap, sizeof(*c->before));
+	c->after = xcalloc(c->cap, sizeof(*c->after));
 	for (size_t i = 0; i < old.cap; i++) {
 		if (!old.key[i])
 			continue;
-		size_t h = desc_slot(c, old.key[i]);
+		size_t h = template_slot(c, old.key[i]);
 		c->key[h] = old.key[i];
 		c->off[h] = old.off[i];
-		c->len[h] = old.len[i];
+		c->before[h] = old.before[i];
+		c->after[h] = old.after[i];
 	}
 	free(old.key);
 	free(old.off);
-	free(old.len);
+	free(old.before);
+	free(old.after);
 }
 
-/* The rendered descriptor of expr; n == 0 if this BTF lacks one of its types. */
-static struct span cached_desc(struct desc_cache *c, const char *expr)
+/* Renders expr's symbol value with address 0 at the cache's end and cuts
+ * it at that 0: the last 0 of the value, as only "}" and layout follow. */
+static void render_template(struct template_cache *c, const char *expr, size_t h)
+{
+	size_t start = c->json.len;
+	struct jsonw *w = jsonw_new_part(&c->json, c->pretty, SYMBOL_DEPTH);
+
+	jsonw_start_object(w);
+	jsonw_name(w, "type");
+	symdb_write_type(expr, w);
+	jsonw_name(w, "address");
+	jsonw_uint(w, 0);
+	jsonw_end_object(w);
+	jsonw_free(w);
+	size_t zero = c->json.len - 1;
+	while (c->json.p[zero] != '0')
+		zero--;
+	memmove(c->json.p + zero, c->json.p + zero + 1, c->json.len - zero - 1);
+	c->json.len--;
+	c->off[h] = (uint32_t)start;
+	c->before[h] = (uint32_t)(zero - start);
+	c->after[h] = (uint32_t)(c->json.len - zero);
+}
+
+static struct symbol_template cached_template(struct template_cache *c, const char *expr)
 {
 	if (2 * (c->used + 1) > c->cap)
-		desc_grow(c);
-	size_t h = desc_slot(c, expr);
+		template_grow(c);
+	size_t h = template_slot(c, expr);
 	if (!c->key[h]) {
 		c->key[h] = expr;
 		c->used++;
-		c->off[h] = (uint32_t)c->json.len;
-		if (symdb_type_valid(expr, c->types)) {
-			struct jsonw *w = jsonw_new_part(&c->json, c->pretty, SYMBOL_TYPE_DEPTH);
-			symdb_write_type(expr, w);
-			jsonw_free(w);
-		}
-		c->len[h] = (uint32_t)(c->json.len - c->off[h]);
+		if (symdb_type_valid(expr, c->types))
+			render_template(c, expr, h);
 	}
-	return (struct span){ c->json.p + c->off[h], c->len[h] };
+	if (!c->before[h])
+		return (struct symbol_template){ 0 };
+	return (struct symbol_template){ (const char *)c->json.p + c->off[h], c->before[h], c->after[h], true };
 }
 
-static void desc_cache_free(struct desc_cache *c)
+static void template_cache_free(struct template_cache *c)
 {
 	free(c->key);
 	free(c->off);
-	free(c->len);
+	free(c->before);
+	free(c->after);
 	buf_free(&c->json);
 }
 
@@ -149,30 +180,30 @@ struct render {
 	atomic_size_t next;
 };
 
-/* Type of one symbol: BTF's own VAR first (exact for this build), then the
- * symdb row for this kernel version if its type exists here, else void. */
-static void write_symbol_type(const struct render *sr, struct jsonw *w, const struct symbol *sym,
-			      const char *name, size_t name_len, struct desc_cache *cache, struct isf_report *r)
+/* BTF's type of a per-CPU variable, or 0.  BTF's variables are per-CPU
+ * ones; a name can also belong to another, non-per-CPU symbol (the one kept
+ * of several): the offset tells. */
+static uint32_t btf_var_type(const struct render *sr, const struct symbol *sym, const char *name)
 {
-	const struct isf_input *in = sr->in;
-	const char *expr;
+	uint32_t offset = 0, var_type = 0;
 
-	/* BTF's variables are per-CPU ones; a name can also belong to another,
-	 * non-per-CPU symbol (the one kept of several): the offset tells. */
-	if (sym->addr - sr->percpu_start <= sr->var_offset_max) {
-		uint32_t offset = 0, var_type = isf_types_var_type(in->types, name, &offset);
-		if (var_type && sym->addr == sr->percpu_start + offset) {
-			isf_types_write_descriptor(in->types, w, var_type);
-			r->typed_by_btf++;
-			return;
-		}
-	}
-	expr = symdb_lookup(in->symdb, name, name_len, &in->version);
-	struct span desc = expr ? cached_desc(cache, expr) : (struct span){ 0 };
-	if (desc.n) {
-		jsonw_raw_value(w, desc.p, desc.n);
+	if (sym->addr - sr->percpu_start <= sr->var_offset_max)
+		var_type = isf_types_var_type(sr->in->types, name, &offset);
+	return var_type && sym->addr == sr->percpu_start + offset ? var_type : 0;
+}
+
+/* The symdb's type of a symbol BTF does not type: the row for this kernel
+ * version if its type exists here, else void.  Returns the expression and
+ * its template. */
+static const char *symdb_type(const struct render *sr, const char *name, uint64_t name_hash,
+			      struct template_cache *cache, struct isf_report *r, struct symbol_template *t)
+{
+	const char *expr = symdb_lookup_hash(sr->in->symdb, name_hash, &sr->in->version);
+
+	*t = expr ? cached_template(cache, expr) : (struct symbol_template){ 0 };
+	if (t->valid) {
 		r->typed_by_symdb++;
-		return;
+		return expr;
 	}
 	if (expr) {
 		r->symdb_missing_type++;
@@ -180,41 +211,77 @@ static void write_symbol_type(const struct render *sr, struct jsonw *w, const st
 			snprintf(r->missing_example, sizeof(r->missing_example), "%s (%s)", name, expr);
 	}
 	r->void_typed++;
-	desc = cached_desc(cache, "void");
-	jsonw_raw_value(w, desc.p, desc.n);
+	*t = cached_template(cache, "void");
+	return "void";
 }
 
-/* Symbols [from, to) as members of the symbols object. */
+/* Symbol i as a member of the symbols object: BTF's own VAR type first
+ * (exact for this build), else the symdb's; from its template unless it is
+ * the banner, which also carries its bytes. */
+static void write_symbol(const struct render *sr, struct jsonw *w, size_t i, size_t name_len, uint64_t name_hash,
+			 struct template_cache *cache, struct isf_report *r)
+{
+	const struct isf_input *in = sr->in;
+	const struct symbol *sym = &in->symbols->v[i];
+	const char *name = symbol_name(in->symbols, sym);
+	uint32_t var_type = btf_var_type(sr, sym, name);
+
+	struct symbol_template t;
+	const char *expr = var_type ? NULL : symdb_type(sr, name, name_hash, cache, r, &t);
+
+	jsonw_name_len(w, name, name_len);
+	if (expr && sym != sr->banner) {
+		jsonw_raw_value_around_uint(w, t.p, t.before, sym->addr, t.p + t.before, t.after);
+		return;
+	}
+	jsonw_start_object(w);
+	jsonw_name(w, "type");
+	if (var_type) {
+		isf_types_write_descriptor(in->types, w, var_type);
+		r->typed_by_btf++;
+	} else {
+		symdb_write_type(expr, w);
+	}
+	jsonw_name(w, "address");
+	jsonw_uint(w, sym->addr);
+	if (sym == sr->banner) {
+		char *b64 = base64_encode(in->banner.p, in->banner.n);
+		jsonw_name(w, "constant_data");
+		jsonw_string(w, b64);
+		free(b64);
+	}
+	jsonw_end_object(w);
+}
+
+/* Symbols [from, to) as members of the symbols object.  The walk is cache-
+ * miss bound: names are prefetched NAME_PREFETCH entries ahead and, half as
+ * far ahead, hashed and their symdb slots prefetched. */
+#define HASH_AHEAD (NAME_PREFETCH / 2)
 static void write_symbols(const struct render *sr, struct jsonw *w, size_t from, size_t to,
-			  struct desc_cache *cache, struct isf_report *r)
+			  struct template_cache *cache, struct isf_report *r)
 {
 	const struct isf_input *in = sr->in;
 	const struct symbols *s = in->symbols;
+	struct { size_t len; uint64_t hash; } ahead[HASH_AHEAD];
 
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = from; i < to + HASH_AHEAD; i++) {
+		if (i >= from + HASH_AHEAD)
+			write_symbol(sr, w, i - HASH_AHEAD, ahead[i % HASH_AHEAD].len, ahead[i % HASH_AHEAD].hash,
+				     cache, r);
 		if (i + NAME_PREFETCH < to)
 			__builtin_prefetch(symbol_name(s, &s->v[i + NAME_PREFETCH]));
-		const char *name = symbol_name(s, &s->v[i]);
-		size_t name_len = strlen(name);
-		jsonw_name_len(w, name, name_len);
-		jsonw_start_object(w);
-		jsonw_name(w, "type");
-		write_symbol_type(sr, w, &s->v[i], name, name_len, cache, r);
-		jsonw_name(w, "address");
-		jsonw_uint(w, s->v[i].addr);
-		if (&s->v[i] == sr->banner) {
-			char *b64 = base64_encode(in->banner.p, in->banner.n);
-			jsonw_name(w, "constant_data");
-			jsonw_string(w, b64);
-			free(b64);
+		if (i < to) {	/* in the slot just written from */
+			const char *name = symbol_name(s, &s->v[i]);
+			ahead[i % HASH_AHEAD].len = strlen(name);
+			ahead[i % HASH_AHEAD].hash = symdb_hash(in->symdb, name, ahead[i % HASH_AHEAD].len);
+			symdb_prefetch(in->symdb, ahead[i % HASH_AHEAD].hash);
 		}
-		jsonw_end_object(w);
 	}
 }
 
 /* Renders the next chunk nobody has taken, with the calling thread's
  * cache; false when none is left. */
-static bool render_next_chunk(struct render *rd, struct desc_cache *cache)
+static bool render_next_chunk(struct render *rd, struct template_cache *cache)
 {
 	size_t i = atomic_fetch_add(&rd->next, 1);
 
@@ -235,19 +302,19 @@ static bool render_next_chunk(struct render *rd, struct desc_cache *cache)
 	return true;
 }
 
-static void desc_cache_init(struct desc_cache *c, const struct render *rd)
+static void template_cache_init(struct template_cache *c, const struct render *rd)
 {
-	*c = (struct desc_cache){ .pretty = rd->pretty, .types = rd->in->types };
+	*c = (struct template_cache){ .pretty = rd->pretty, .types = rd->in->types };
 }
 
 static void render_chunks(void *arg)
 {
-	struct desc_cache cache;
+	struct template_cache cache;
 
-	desc_cache_init(&cache, arg);
+	template_cache_init(&cache, arg);
 	while (render_next_chunk(arg, &cache))
 		;
-	desc_cache_free(&cache);
+	template_cache_free(&cache);
 }
 
 /* The chunks of all sections, in document order. */
@@ -292,7 +359,7 @@ static void add_report(struct isf_report *r, const struct isf_report *c)
  * they are done, and while the next one is not, the main thread renders
  * chunks too. */
 static void splice_section(struct render *rd, enum section s, struct thread_job *helper,
-			   struct desc_cache *cache, struct jsonw *w, struct isf_report *r)
+			   struct template_cache *cache, struct jsonw *w, struct isf_report *r)
 {
 	jsonw_name(w, section_names[s]);
 	jsonw_start_object(w);
@@ -339,12 +406,12 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 	write_metadata(in, w);
 	jsonw_name(w, "base_types");
 	isf_types_write_base_types(in->types, w);
-	struct desc_cache cache;
-	desc_cache_init(&cache, &rd);
+	struct template_cache cache;
+	template_cache_init(&cache, &rd);
 	for (int s = 0; s < SECTION_COUNT; s++)
 		splice_section(&rd, (enum section)s, &helper, &cache, w, r);
 	thread_job_join(&helper);
-	desc_cache_free(&cache);
+	template_cache_free(&cache);
 	free(rd.chunks);
 	r->symbols = in->symbols->n;
 	jsonw_end_object(w);

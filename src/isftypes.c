@@ -353,14 +353,11 @@ void isf_types_write_descriptor(const struct isf_types *t, struct jsonw *w, uint
 
 /* ---- collecting the entries of user_types and enums ---- */
 
-static void entry_add(struct entry_list *l, const char *name, uint32_t id, uint8_t prio)
+/* A name's first 8 bytes, big-endian, zero-padded: keys order like the
+ * names.  Most names differ in those bytes, so comparing keys spares a sort
+ * a cache miss into the string section per comparison. */
+static uint64_t name_key(const char *name)
 {
-	if (!name[0])
-		return;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 1024;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
 	uint64_t key = 0;
 	for (size_t i = 0; i < 8; i++) {
 		key = key << 8 | (uint8_t)name[i];
@@ -369,15 +366,30 @@ static void entry_add(struct entry_list *l, const char *name, uint32_t id, uint8
 			break;
 		}
 	}
-	l->v[l->n++] = (struct entry){ name, key, id, 0, prio };
+	return key;
 }
 
-/* Most names differ in their first 8 bytes: comparing the keys spares the
- * sort a cache miss into the string section per comparison. */
+/* strcmp's order, from the keys where they differ. */
+static int name_order(uint64_t kx, const char *x, uint64_t ky, const char *y)
+{
+	return kx != ky ? (kx < ky ? -1 : 1) : strcmp(x, y);
+}
+
+static void entry_add(struct entry_list *l, const char *name, uint32_t id, uint8_t prio)
+{
+	if (!name[0])
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = (struct entry){ name, name_key(name), id, 0, prio };
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
-	int c = x->key != y->key ? (x->key < y->key ? -1 : 1) : strcmp(x->name, y->name);
+	int c = name_order(x->key, x->name, y->key, y->name);
 	if (c)
 		return c;
 	if (x->prio != y->prio)
@@ -729,6 +741,7 @@ void isf_types_write_base_types(const struct isf_types *t, struct jsonw *w)
 
 struct field {
 	const char *name;	/* BTF's string, or one of anon_names */
+	uint64_t key;		/* name_key(name) */
 	uint16_t index;
 	bool anonymous;
 };
@@ -740,7 +753,7 @@ typedef char anon_name_buf[24];
 static int field_cmp(const void *a, const void *b)
 {
 	const struct field *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+	int c = name_order(x->key, x->name, y->key, y->name);
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
@@ -827,12 +840,13 @@ static void write_user_type(const struct isf_types *t, struct jsonw *w, const st
 		fields[i] = (struct field){ .index = i };
 		if (mn && mn[0]) {
 			fields[i].name = mn;
-			continue;
+		} else {
+			snprintf(anon_names[anon_counter], sizeof(anon_names[anon_counter]), "unnamed_field_%x",
+				 anon_counter);
+			fields[i].name = anon_names[anon_counter++];
+			fields[i].anonymous = true;
 		}
-		snprintf(anon_names[anon_counter], sizeof(anon_names[anon_counter]), "unnamed_field_%x",
-			 anon_counter);
-		fields[i].name = anon_names[anon_counter++];
-		fields[i].anonymous = true;
+		fields[i].key = name_key(fields[i].name);
 	}
 	if (vlen)
 		qsort(fields, vlen, sizeof(*fields), field_cmp);
@@ -877,12 +891,14 @@ static const char *enum_base(const struct isf_types *t, uint32_t size, bool is_s
 
 struct constant {
 	const char *name;
+	uint64_t key;		/* name_key(name) */
 	int64_t value;
 };
 
 static int constant_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct constant *)a)->name, ((const struct constant *)b)->name);
+	const struct constant *x = a, *y = b;
+	return name_order(x->key, x->name, y->key, y->name);
 }
 
 static void write_enum(const struct isf_types *t, struct jsonw *w, const struct btf_type *et)
@@ -908,6 +924,7 @@ static void write_enum(const struct isf_types *t, struct jsonw *w, const struct 
 		}
 		const char *cn = btf__name_by_offset(t->btf, name_off);
 		c[i].name = cn ? cn : "";
+		c[i].key = name_key(c[i].name);
 		any_negative |= c[i].value < 0;
 	}
 	if (vlen)

@@ -76,6 +76,11 @@ void jsonw_bool(struct jsonw *w, bool v);
  * part writer of the same depth and mode. */
 struct jsonw *jsonw_new_part(struct buf *out, bool pretty, unsigned depth);
 void jsonw_raw_value(struct jsonw *w, const void *json, size_t n);
+/* A value of such bytes with a number in the middle: before, v in decimal,
+ * after.  Many values that differ only in one number are placed this way
+ * from one template, rendered once and cut around that number. */
+void jsonw_raw_value_around_uint(struct jsonw *w, const void *before, size_t nb, uint64_t v,
+				 const void *after, size_t na);
 /* A run of members of an object that stands `depth` levels deep, rendered
  * into `out` with jsonw_name() and values, without the braces; the document's
  * writer, inside that object, places runs one after another with

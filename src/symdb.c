@@ -94,13 +94,28 @@ static long row_distance(uint16_t first, uint16_t last, long want)
 
 /* ---- lookup ---- */
 
-static const struct symdb_slot *find_slot(const struct symdb_packed *p, const char *symbol, size_t len)
+uint64_t symdb_hash(const struct symdb *db, const char *symbol, size_t len)
+{
+	return XXH3_64bits_withSeed(symbol, len, db->p.seed);
+}
+
+static uint32_t first_slot(const struct symdb_packed *p, uint64_t hash)
+{
+	return (uint32_t)(hash >> (64 - p->slot_bits));
+}
+
+void symdb_prefetch(const struct symdb *db, uint64_t hash)
+{
+	if (db->p.nsyms)
+		__builtin_prefetch(&db->p.slots[first_slot(&db->p, hash)]);
+}
+
+static const struct symdb_slot *find_slot(const struct symdb_packed *p, uint64_t hash)
 {
 	if (!p->nsyms)
 		return NULL;
-	uint64_t h = XXH3_64bits_withSeed(symbol, len, p->seed);
-	uint32_t mask = (1u << p->slot_bits) - 1, fp = (uint32_t)h;
-	for (uint32_t i = (uint32_t)(h >> (64 - p->slot_bits));; i = (i + 1) & mask) {
+	uint32_t mask = (1u << p->slot_bits) - 1, fp = (uint32_t)hash;
+	for (uint32_t i = first_slot(p, hash);; i = (i + 1) & mask) {
 		const struct symdb_slot *s = &p->slots[i];
 		if (s->ref == SYMDB_EMPTY)
 			return NULL;
@@ -109,10 +124,10 @@ static const struct symdb_slot *find_slot(const struct symdb_packed *p, const ch
 	}
 }
 
-const char *symdb_lookup(const struct symdb *db, const char *symbol, size_t len, const struct kver *v)
+const char *symdb_lookup_hash(const struct symdb *db, uint64_t hash, const struct kver *v)
 {
 	const struct symdb_packed *p = &db->p;
-	const struct symdb_slot *slot = find_slot(p, symbol, len);
+	const struct symdb_slot *slot = find_slot(p, hash);
 	uint32_t type;
 	long want = series_ordinal(series_of(v));
 
@@ -134,6 +149,11 @@ const char *symdb_lookup(const struct symdb *db, const char *symbol, size_t len,
 		}
 	}
 	return p->strings + p->type_off[type];
+}
+
+const char *symdb_lookup(const struct symdb *db, const char *symbol, size_t len, const struct kver *v)
+{
+	return symdb_lookup_hash(db, symdb_hash(db, symbol, len), v);
 }
 
 /* ---- type expressions ---- */

@@ -87,6 +87,11 @@ int symdb_write_c(const struct symdb *db, FILE *out, const char *source_name);
  * version range contains v, else from the nearest range (ties: the older
  * row); NULL when the symbol is unknown. */
 const char *symdb_lookup(const struct symdb *db, const char *symbol, size_t len, const struct kver *v);
+/* The same lookup in steps, so that a walk over many names can start the
+ * table's cache miss for a name some entries before it needs the answer. */
+uint64_t symdb_hash(const struct symdb *db, const char *symbol, size_t len);
+void symdb_prefetch(const struct symdb *db, uint64_t hash);
+const char *symdb_lookup_hash(const struct symdb *db, uint64_t hash, const struct kver *v);
 
 /* Is every struct/union/enum/base name the expression mentions defined by
  * this profile's types?  (A type that does not exist in this kernel must not

@@ -53,6 +53,8 @@ void *xreallocarray(void *p, size_t n, size_t size)
 	return xrealloc(p, n * size);
 }
 
+static void *volatile heap_first_stretch;	/* kept for good, never touched */
+
 void heap_prefer_huge_pages(void)
 {
 	const size_t reserve = 256u << 20, huge = 2u << 20;
@@ -62,8 +64,14 @@ void heap_prefer_huge_pages(void)
 	mallopt(M_TRIM_THRESHOLD, INT_MAX);	/* and it never shrinks */
 	mallopt(M_TOP_PAD, (int)reserve);
 	uintptr_t before = (uintptr_t)sbrk(0);
-	void *volatile grow = malloc(1u << 20);	/* grows the heap by the reserve */
-	free(grow);
+	/* The heap starts at the next 2 MiB boundary: the bytes below it could
+	 * only have 4 KiB pages, and the first allocations land there. */
+	if (before != (uintptr_t)-1 && before % huge && sbrk((intptr_t)(huge - before % huge)) != (void *)-1)
+		before = (uintptr_t)sbrk(0);
+	/* Growing the heap by the reserve writes malloc's first header before
+	 * the advice can apply, which gives the first 2 MiB 4 KiB pages: this
+	 * allocation keeps that stretch, so the rest starts at the next 2 MiB. */
+	heap_first_stretch = malloc(huge - 64);
 	mallopt(M_TOP_PAD, 16 << 20);
 	uintptr_t after = (uintptr_t)sbrk(0);
 	uintptr_t lo = (before + huge - 1) & ~(uintptr_t)(huge - 1), hi = after & ~(uintptr_t)(huge - 1);

@@ -352,6 +352,19 @@ static uint64_t splitmix64(uint64_t *state)
 static void one_uint(struct jsonw *w, void *arg) { jsonw_uint(w, *(uint64_t *)arg); }
 static void one_int(struct jsonw *w, void *arg) { jsonw_int(w, *(int64_t *)arg); }
 
+/* Two values from one template cut around its number, between plain ones. */
+static void templated_values(struct jsonw *w, void *arg)
+{
+	static const char before[] = "{\"type\":{\"kind\":\"base\"},\"address\":", after[] = "}";
+	(void)arg;
+	jsonw_start_array(w);
+	jsonw_uint(w, 1);
+	jsonw_raw_value_around_uint(w, before, strlen(before), 18446744071578845184u, after, 1);
+	jsonw_raw_value_around_uint(w, before, strlen(before), 0, after, 1);
+	jsonw_bool(w, true);
+	jsonw_end_array(w);
+}
+
 /* Interesting values: every power of ten and its neighbours, extremes,
  * random ones (including the top half where kernel addresses live). */
 #define NUM_VALUES 20000
@@ -407,6 +420,10 @@ static void test_numbers(void)
 	render_is(false, one_uint, &u0, "0", "u64 zero");
 	render_is(false, one_int, &imin, "-9223372036854775808", "s64 min");
 	render_is(false, one_int, &imax, "9223372036854775807", "s64 max");
+	render_is(false, templated_values, NULL,
+		  "[1,{\"type\":{\"kind\":\"base\"},\"address\":18446744071578845184},"
+		  "{\"type\":{\"kind\":\"base\"},\"address\":0},true]",
+		  "values from a template around a number, with commas between");
 
 	struct number_set *ns = malloc(sizeof(*ns));
 	fill_numbers(ns);
