@@ -757,22 +757,30 @@ static int field_cmp(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-/* Room for one struct's fields, reused from struct to struct: rendering
- * runs on two threads, and allocating per struct made them wait on the
- * allocator's lock. */
-struct field_scratch {
+struct constant {
+	const char *name;
+	uint64_t key;		/* name_key(name) */
+	int64_t value;
+};
+
+/* Room for one struct's fields or one enum's constants, reused from type
+ * to type: rendering runs on two threads sharing one heap, and allocating
+ * per type had them sleeping on the allocator's lock. */
+struct member_scratch {
 	struct field *fields;
 	anon_name_buf *anon_names;
+	struct constant *constants;
 	size_t cap;
 };
 
-static void field_scratch_fit(struct field_scratch *s, size_t n)
+static void member_scratch_fit(struct member_scratch *s, size_t n)
 {
 	if (n <= s->cap)
 		return;
 	s->cap = n;
 	s->fields = xreallocarray(s->fields, n, sizeof(*s->fields));
 	s->anon_names = xreallocarray(s->anon_names, n, sizeof(*s->anon_names));
+	s->constants = xreallocarray(s->constants, n, sizeof(*s->constants));
 }
 
 /* Bit offset and width of member i; also decodes the pre-kind_flag encoding
@@ -827,12 +835,12 @@ static void write_field(const struct isf_types *t, struct jsonw *w, const struct
 }
 
 static void write_user_type(const struct isf_types *t, struct jsonw *w, const struct btf_type *st,
-			    struct field_scratch *scratch)
+			    struct member_scratch *scratch)
 {
 	uint16_t vlen = btf_vlen(st);
 	unsigned anon_counter = 0;
 
-	field_scratch_fit(scratch, vlen);
+	member_scratch_fit(scratch, vlen);
 	struct field *fields = scratch->fields;
 	anon_name_buf *anon_names = scratch->anon_names;
 	for (uint16_t i = 0; i < vlen; i++) {
@@ -889,22 +897,18 @@ static const char *enum_base(const struct isf_types *t, uint32_t size, bool is_s
 	return "void";
 }
 
-struct constant {
-	const char *name;
-	uint64_t key;		/* name_key(name) */
-	int64_t value;
-};
-
 static int constant_cmp(const void *a, const void *b)
 {
 	const struct constant *x = a, *y = b;
 	return name_order(x->key, x->name, y->key, y->name);
 }
 
-static void write_enum(const struct isf_types *t, struct jsonw *w, const struct btf_type *et)
+static void write_enum(const struct isf_types *t, struct jsonw *w, const struct btf_type *et,
+		       struct member_scratch *scratch)
 {
 	uint16_t vlen = btf_vlen(et);
-	struct constant *c = xcalloc(vlen ? vlen : 1, sizeof(*c));
+	member_scratch_fit(scratch, vlen);
+	struct constant *c = scratch->constants;
 	/* Without signedness marks (pahole < 1.24) values are raw s32. */
 	bool is_signed = btf_kflag(et) || !t->enum_sign_known;
 	bool any_negative = false;
@@ -945,7 +949,6 @@ static void write_enum(const struct isf_types *t, struct jsonw *w, const struct 
 	}
 	jsonw_end_object(w);
 	jsonw_end_object(w);
-	free(c);
 }
 
 static const struct entry_list *section_list(const struct isf_types *t, enum isf_section section)
@@ -962,17 +965,18 @@ void isf_types_write_members(const struct isf_types *t, enum isf_section section
 			     size_t from, size_t to)
 {
 	const struct entry_list *l = section_list(t, section);
-	struct field_scratch scratch = { 0 };
+	struct member_scratch scratch = { 0 };
 
 	for (size_t i = from; i < to && i < l->n; i++) {
 		jsonw_name(w, l->v[i].name);
 		if (section == ISF_USER_TYPES)
 			write_user_type(t, w, type_at(t, l->v[i].id), &scratch);
 		else
-			write_enum(t, w, type_at(t, l->v[i].id));
+			write_enum(t, w, type_at(t, l->v[i].id), &scratch);
 	}
 	free(scratch.fields);
 	free(scratch.anon_names);
+	free(scratch.constants);
 }
 
 static bool entries_have(const struct entry_list *l, const char *name)
