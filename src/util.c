@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -182,14 +182,13 @@ void unmap_file(struct mapped_file *mf)
 
 void sha256_hex(const void *data, size_t n, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	struct sha256_ctx ctx;
+	uint8_t md[SHA256_DIGEST_SIZE];
 
-	if (!EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) || len != 32) {
-		fprintf(stderr, "btf2isf: SHA-256 failed\n");
-		exit(1);
-	}
-	for (unsigned i = 0; i < 32; i++)
+	sha256_init(&ctx);
+	sha256_update(&ctx, n, data);
+	sha256_digest(&ctx, sizeof(md), md);
+	for (unsigned i = 0; i < sizeof(md); i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
