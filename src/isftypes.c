@@ -19,9 +19,17 @@
  * parameters and variables use (the canonical one), then the higher BTF id. */
 enum entry_prio { PRIO_ANON = 1, PRIO_TYPEDEF = 2, PRIO_TAG = 3 };
 
+/* A name's first 16 bytes as two big-endian words, zero-padded: keys order
+ * like the names.  Most names differ there (anonymous types' "unnamed_"
+ * and the like share 8), so comparing keys spares a sort a cache miss into
+ * the string section per comparison. */
+struct name_key {
+	uint64_t hi, lo;
+};
+
 struct entry {
 	const char *name;
-	uint64_t key;		/* the name's first 8 bytes, big-endian: sorts like it */
+	struct name_key key;
 	uint32_t id;
 	uint32_t uses;
 	uint8_t prio;
@@ -141,7 +149,6 @@ static struct desc resolve(struct isf_types *t, uint32_t id);
 static void desc_text(struct isf_types *t, struct buf *b, uint32_t id, int depth)
 {
 	struct desc d = resolve(t, id);
-	char num[32];
 
 	if (depth > MAX_CHAIN) {
 		buf_append(b, "?", 1);
@@ -155,8 +162,9 @@ static void desc_text(struct isf_types *t, struct buf *b, uint32_t id, int depth
 		desc_text(t, b, d.sub, depth + 1);
 		return;
 	case D_ARRAY:
-		snprintf(num, sizeof(num), "[%u]", d.count);
-		buf_append(b, num, strlen(num));
+		buf_append(b, "[", 1);
+		buf_append_uint(b, d.count);
+		buf_append(b, "]", 1);
 		desc_text(t, b, d.sub, depth + 1);
 		return;
 	case D_BASE: buf_append(b, "b:", 2); break;
@@ -167,22 +175,25 @@ static void desc_text(struct isf_types *t, struct buf *b, uint32_t id, int depth
 	buf_append(b, d.name, strlen(d.name));
 }
 
+/* printf-free, as there are thousands of anonymous types: the text (and so
+ * the names) must stay as "%c%u{" ... ":%u:%u:" ... "=%d;" would put it. */
 static void layout_text(struct isf_types *t, struct buf *b, const struct btf_type *bt)
 {
-	char num[64];
 	uint16_t vlen = btf_vlen(bt);
 
-	snprintf(num, sizeof(num), "%c%u{", btf_is_struct(bt) ? 'S' : btf_is_union(bt) ? 'U' : 'E',
-		 bt->size);
-	buf_append(b, num, strlen(num));
+	buf_append(b, btf_is_struct(bt) ? "S" : btf_is_union(bt) ? "U" : "E", 1);
+	buf_append_uint(b, bt->size);
+	buf_append(b, "{", 1);
 	if (btf_is_composite(bt)) {
 		const struct btf_member *m = btf_members(bt);
 		for (uint16_t i = 0; i < vlen; i++, m++) {
 			const char *mn = btf__name_by_offset(t->btf, m->name_off);
 			buf_append(b, mn ? mn : "", mn ? strlen(mn) : 0);
-			snprintf(num, sizeof(num), ":%u:%u:", btf_member_bit_offset(bt, i),
-				 btf_member_bitfield_size(bt, i));
-			buf_append(b, num, strlen(num));
+			buf_append(b, ":", 1);
+			buf_append_uint(b, btf_member_bit_offset(bt, i));
+			buf_append(b, ":", 1);
+			buf_append_uint(b, btf_member_bitfield_size(bt, i));
+			buf_append(b, ":", 1);
 			desc_text(t, b, m->type, 0);
 			buf_append(b, ";", 1);
 		}
@@ -190,17 +201,19 @@ static void layout_text(struct isf_types *t, struct buf *b, const struct btf_typ
 		const struct btf_enum *e = btf_enum(bt);
 		for (uint16_t i = 0; i < vlen; i++, e++) {
 			const char *en = btf__name_by_offset(t->btf, e->name_off);
-			snprintf(num, sizeof(num), "=%d;", e->val);
 			buf_append(b, en ? en : "", en ? strlen(en) : 0);
-			buf_append(b, num, strlen(num));
+			buf_append(b, "=", 1);
+			buf_append_int(b, e->val);
+			buf_append(b, ";", 1);
 		}
 	} else {
 		const struct btf_enum64 *e = btf_enum64(bt);
 		for (uint16_t i = 0; i < vlen; i++, e++) {
 			const char *en = btf__name_by_offset(t->btf, e->name_off);
-			snprintf(num, sizeof(num), "=%llu;", (unsigned long long)btf_enum64_value(e));
 			buf_append(b, en ? en : "", en ? strlen(en) : 0);
-			buf_append(b, num, strlen(num));
+			buf_append(b, "=", 1);
+			buf_append_uint(b, btf_enum64_value(e));
+			buf_append(b, ";", 1);
 		}
 	}
 	buf_append(b, "}", 1);
@@ -353,26 +366,24 @@ void isf_types_write_descriptor(const struct isf_types *t, struct jsonw *w, uint
 
 /* ---- collecting the entries of user_types and enums ---- */
 
-/* A name's first 8 bytes, big-endian, zero-padded: keys order like the
- * names.  Most names differ in those bytes, so comparing keys spares a sort
- * a cache miss into the string section per comparison. */
-static uint64_t name_key(const char *name)
+static struct name_key name_key(const char *name)
 {
-	uint64_t key = 0;
-	for (size_t i = 0; i < 8; i++) {
-		key = key << 8 | (uint8_t)name[i];
-		if (!name[i]) {
-			key <<= 8 * (7 - i);
-			break;
-		}
-	}
-	return key;
+	uint64_t w[2] = { 0, 0 };
+	size_t i = 0;
+
+	for (; i < 16 && name[i]; i++)
+		w[i / 8] |= (uint64_t)(uint8_t)name[i] << (8 * (7 - i % 8));
+	return (struct name_key){ w[0], w[1] };
 }
 
 /* strcmp's order, from the keys where they differ. */
-static int name_order(uint64_t kx, const char *x, uint64_t ky, const char *y)
+static int name_order(const struct name_key *kx, const char *x, const struct name_key *ky, const char *y)
 {
-	return kx != ky ? (kx < ky ? -1 : 1) : strcmp(x, y);
+	if (kx->hi != ky->hi)
+		return kx->hi < ky->hi ? -1 : 1;
+	if (kx->lo != ky->lo)
+		return kx->lo < ky->lo ? -1 : 1;
+	return strcmp(x, y);
 }
 
 static void entry_add(struct entry_list *l, const char *name, uint32_t id, uint8_t prio)
@@ -389,7 +400,7 @@ static void entry_add(struct entry_list *l, const char *name, uint32_t id, uint8
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
-	int c = name_order(x->key, x->name, y->key, y->name);
+	int c = name_order(&x->key, x->name, &y->key, y->name);
 	if (c)
 		return c;
 	if (x->prio != y->prio)
@@ -741,7 +752,7 @@ void isf_types_write_base_types(const struct isf_types *t, struct jsonw *w)
 
 struct field {
 	const char *name;	/* BTF's string, or one of anon_names */
-	uint64_t key;		/* name_key(name) */
+	struct name_key key;
 	uint16_t index;
 	bool anonymous;
 };
@@ -753,13 +764,13 @@ typedef char anon_name_buf[24];
 static int field_cmp(const void *a, const void *b)
 {
 	const struct field *x = a, *y = b;
-	int c = name_order(x->key, x->name, y->key, y->name);
+	int c = name_order(&x->key, x->name, &y->key, y->name);
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
 struct constant {
 	const char *name;
-	uint64_t key;		/* name_key(name) */
+	struct name_key key;
 	int64_t value;
 };
 
@@ -900,7 +911,7 @@ static const char *enum_base(const struct isf_types *t, uint32_t size, bool is_s
 static int constant_cmp(const void *a, const void *b)
 {
 	const struct constant *x = a, *y = b;
-	return name_order(x->key, x->name, y->key, y->name);
+	return name_order(&x->key, x->name, &y->key, y->name);
 }
 
 static void write_enum(const struct isf_types *t, struct jsonw *w, const struct btf_type *et,

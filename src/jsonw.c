@@ -758,56 +758,6 @@ static void put_quoted(struct jsonw *w, const char *s, size_t n)
 
 /* --- numbers ------------------------------------------------------------- */
 
-static const char digit_pairs[201] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
-static inline void put_pair(char *p, unsigned d)
-{
-	memcpy(p, digit_pairs + 2 * d, 2);
-}
-
-/* Writes v < 10^8 backwards from end, two digits per step; returns the
- * first digit.  32-bit arithmetic: cheaper than 64-bit division. */
-static char *format_u32_small(char *end, uint32_t v)
-{
-	char *p = end;
-
-	while (v >= 100) {
-		p -= 2;
-		put_pair(p, v % 100);
-		v /= 100;
-	}
-	if (v >= 10) {
-		p -= 2;
-		put_pair(p, v);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	return p;
-}
-
-/* Writes v backwards from end; returns the first digit.  Kernel addresses
- * have 20 digits and there are hundreds of thousands of them: the number is
- * cut into 8-digit groups, each formatted in 32-bit arithmetic.  The hot
- * path: no printf. */
-static char *format_u64(char *end, uint64_t v)
-{
-	char *p = end;
-
-	while (v >= 100000000) {
-		uint32_t group = (uint32_t)(v % 100000000);
-		v /= 100000000;
-		p -= 8;
-		put_pair(p, group / 1000000);
-		put_pair(p + 2, group / 10000 % 100);
-		put_pair(p + 4, group / 100 % 100);
-		put_pair(p + 6, group % 100);
-	}
-	return format_u32_small(p, (uint32_t)v);
-}
-
 static void put_number(struct jsonw *w, bool negative, uint64_t magnitude)
 {
 	char tmp[21];	/* '-' + 20 digits of UINT64_MAX */

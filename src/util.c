@@ -110,6 +110,69 @@ void buf_append(struct buf *b, const void *data, size_t n)
 	b->len += n;
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+static inline void put_pair(char *p, unsigned d)
+{
+	memcpy(p, digit_pairs + 2 * d, 2);
+}
+
+/* Writes v < 10^8 backwards from end, two digits per step; returns the
+ * first digit.  32-bit arithmetic: cheaper than 64-bit division. */
+static char *format_u32_small(char *end, uint32_t v)
+{
+	char *p = end;
+
+	while (v >= 100) {
+		p -= 2;
+		put_pair(p, v % 100);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		put_pair(p, v);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return p;
+}
+
+/* Kernel addresses have 20 digits and a profile has hundreds of thousands
+ * of them: the number is cut into 8-digit groups, each formatted in 32-bit
+ * arithmetic. */
+char *format_u64(char *end, uint64_t v)
+{
+	char *p = end;
+
+	while (v >= 100000000) {
+		uint32_t group = (uint32_t)(v % 100000000);
+		v /= 100000000;
+		p -= 8;
+		put_pair(p, group / 1000000);
+		put_pair(p + 2, group / 10000 % 100);
+		put_pair(p + 4, group / 100 % 100);
+		put_pair(p + 6, group % 100);
+	}
+	return format_u32_small(p, (uint32_t)v);
+}
+
+void buf_append_uint(struct buf *b, uint64_t v)
+{
+	char tmp[20], *end = tmp + sizeof(tmp), *p = format_u64(end, v);
+	buf_append(b, p, (size_t)(end - p));
+}
+
+void buf_append_int(struct buf *b, int64_t v)
+{
+	if (v < 0)
+		buf_append(b, "-", 1);
+	/* Negated in unsigned arithmetic: -INT64_MIN overflows int64_t. */
+	buf_append_uint(b, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->p);

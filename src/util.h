@@ -53,6 +53,12 @@ struct buf {
 void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_free(struct buf *b);
+/* v in decimal, as printf's %llu / %lld would put it, without printf. */
+void buf_append_uint(struct buf *b, uint64_t v);
+void buf_append_int(struct buf *b, int64_t v);
+/* The same digits written backwards from end (room for 20); returns the
+ * first.  The profile writer's hot path. */
+char *format_u64(char *end, uint64_t v);
 
 /* Read-only private mapping of a whole file (or, for non-mappable inputs such
  * as pipes and /sys files, a heap copy).  Empty files map to size 0. */
