@@ -1,6 +1,7 @@
 #include "isf.h"
 
 #include "log.h"
+#include "valtmpl.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,109 +44,32 @@ static void write_metadata(const struct isf_input *in, struct jsonw *w)
 	jsonw_end_object(w);
 }
 
-/* A symbol's value, {"type": ..., "address": N}, differs from symbol to
- * symbol only in N once its type is known: the symdb gives a few thousand
- * distinct type expressions for ~200k symbols (and "void" to most).  Each
- * expression's value is rendered once, with N = 0, and kept cut around that
- * 0; a symbol then costs two copies and a number.  symdb_lookup() returns
- * one pointer per distinct expression, which is the key. */
-struct symbol_template {
-	const char *p;		/* the bytes before N, then those after it */
-	uint32_t before, after;
-	bool valid;		/* false: a type this BTF lacks (no bytes) */
-};
-
-struct template_cache {
-	const char **key;
-	uint32_t *off, *before, *after;	/* into json; before 0: not valid */
-	size_t cap, used;	/* cap: a power of two */
-	struct buf json;
-	bool pretty;
-	const struct isf_types *types;
-};
-
+/* A symbol's value is {"type": T, "address": N}: one template per symdb
+ * type expression, whose pointer is the key (symdb_lookup() returns one
+ * per distinct expression). */
 #define SYMBOL_DEPTH 2	/* document → symbols → the symbol's value */
 
-static size_t template_slot(const struct template_cache *c, const char *expr)
+/* value_render_fn: expr's symbol value, if this BTF has its types. */
+static bool render_symbol_value(struct jsonw *w, uint64_t key, void *types)
 {
-	size_t h = (size_t)(((uintptr_t)expr >> 3) * 0x9e3779b97f4a7c15ull) & (c->cap - 1);
-	while (c->key[h] && c->key[h] != expr)
-		h = (h + 1) & (c->cap - 1);
-	return h;
-}
+	const char *expr = (const char *)(uintptr_t)key;
 
-static void template_grow(struct template_cache *c)
-{
-	struct template_cache old = *c;
-
-	c->cap = c->cap ? c->cap * 2 : 1024;
-	c->key = xcalloc(c->cap, sizeof(*c->key));
-	c->off = xcalloc(c->cap, sizeof(*c->off));
-	c->before = xcalloc(c->cap, sizeof(*c->before));
-	c->after = xcalloc(c->cap, sizeof(*c->after));
-	for (size_t i = 0; i < old.cap; i++) {
-		if (!old.key[i])
-			continue;
-		size_t h = template_slot(c, old.key[i]);
-		c->key[h] = old.key[i];
-		c->off[h] = old.off[i];
-		c->before[h] = old.before[i];
-		c->after[h] = old.after[i];
-	}
-	free(old.key);
-	free(old.off);
-	free(old.before);
-	free(old.after);
-}
-
-/* Renders expr's symbol value with address 0 at the cache's end and cuts
- * it at that 0: the last 0 of the value, as only "}" and layout follow. */
-static void render_template(struct template_cache *c, const char *expr, size_t h)
-{
-	size_t start = c->json.len;
-	struct jsonw *w = jsonw_new_part(&c->json, c->pretty, SYMBOL_DEPTH);
-
+	if (!symdb_type_valid(expr, types))
+		return false;
 	jsonw_start_object(w);
 	jsonw_name(w, "type");
 	symdb_write_type(expr, w);
 	jsonw_name(w, "address");
 	jsonw_uint(w, 0);
 	jsonw_end_object(w);
-	jsonw_free(w);
-	size_t zero = c->json.len - 1;
-	while (c->json.p[zero] != '0')
-		zero--;
-	memmove(c->json.p + zero, c->json.p + zero + 1, c->json.len - zero - 1);
-	c->json.len--;
-	c->off[h] = (uint32_t)start;
-	c->before[h] = (uint32_t)(zero - start);
-	c->after[h] = (uint32_t)(c->json.len - zero);
+	return true;
 }
 
-static struct symbol_template cached_template(struct template_cache *c, const char *expr)
-{
-	if (2 * (c->used + 1) > c->cap)
-		template_grow(c);
-	size_t h = template_slot(c, expr);
-	if (!c->key[h]) {
-		c->key[h] = expr;
-		c->used++;
-		if (symdb_type_valid(expr, c->types))
-			render_template(c, expr, h);
-	}
-	if (!c->before[h])
-		return (struct symbol_template){ 0 };
-	return (struct symbol_template){ (const char *)c->json.p + c->off[h], c->before[h], c->after[h], true };
-}
-
-static void template_cache_free(struct template_cache *c)
-{
-	free(c->key);
-	free(c->off);
-	free(c->before);
-	free(c->after);
-	buf_free(&c->json);
-}
+/* What a rendering thread keeps from chunk to chunk. */
+struct render_cache {
+	struct value_templates *symbols;
+	struct isf_write_cache *types;
+};
 
 /* The three big sections (user_types, enums, symbols: all but a few KB of a
  * profile) are rendered into memory in chunks, from a shared counter, by a
@@ -196,11 +120,13 @@ static uint32_t btf_var_type(const struct render *sr, const struct symbol *sym, 
  * version if its type exists here, else void.  Returns the expression and
  * its template. */
 static const char *symdb_type(const struct render *sr, const char *name, uint64_t name_hash,
-			      struct template_cache *cache, struct isf_report *r, struct symbol_template *t)
+			      struct render_cache *cache, struct isf_report *r, struct value_template *t)
 {
 	const char *expr = symdb_lookup_hash(sr->in->symdb, name_hash, &sr->in->version);
+	void *types = (void *)sr->in->types;
 
-	*t = expr ? cached_template(cache, expr) : (struct symbol_template){ 0 };
+	*t = expr ? value_template(cache->symbols, (uintptr_t)expr, render_symbol_value, types)
+		  : (struct value_template){ 0 };
 	if (t->valid) {
 		r->typed_by_symdb++;
 		return expr;
@@ -211,7 +137,7 @@ static const char *symdb_type(const struct render *sr, const char *name, uint64_
 			snprintf(r->missing_example, sizeof(r->missing_example), "%s (%s)", name, expr);
 	}
 	r->void_typed++;
-	*t = cached_template(cache, "void");
+	*t = value_template(cache->symbols, (uintptr_t)"void", render_symbol_value, types);
 	return "void";
 }
 
@@ -219,19 +145,19 @@ static const char *symdb_type(const struct render *sr, const char *name, uint64_
  * (exact for this build), else the symdb's; from its template unless it is
  * the banner, which also carries its bytes. */
 static void write_symbol(const struct render *sr, struct jsonw *w, size_t i, size_t name_len, uint64_t name_hash,
-			 struct template_cache *cache, struct isf_report *r)
+			 struct render_cache *cache, struct isf_report *r)
 {
 	const struct isf_input *in = sr->in;
 	const struct symbol *sym = &in->symbols->v[i];
 	const char *name = symbol_name(in->symbols, sym);
 	uint32_t var_type = btf_var_type(sr, sym, name);
 
-	struct symbol_template t;
+	struct value_template t;
 	const char *expr = var_type ? NULL : symdb_type(sr, name, name_hash, cache, r, &t);
 
 	jsonw_name_len(w, name, name_len);
 	if (expr && sym != sr->banner) {
-		jsonw_raw_value_around_uint(w, t.p, t.before, sym->addr, t.p + t.before, t.after);
+		value_template_put(w, &t, sym->addr);
 		return;
 	}
 	jsonw_start_object(w);
@@ -258,7 +184,7 @@ static void write_symbol(const struct render *sr, struct jsonw *w, size_t i, siz
  * far ahead, hashed and their symdb slots prefetched. */
 #define HASH_AHEAD (NAME_PREFETCH / 2)
 static void write_symbols(const struct render *sr, struct jsonw *w, size_t from, size_t to,
-			  struct template_cache *cache, struct isf_report *r)
+			  struct render_cache *cache, struct isf_report *r)
 {
 	const struct isf_input *in = sr->in;
 	const struct symbols *s = in->symbols;
@@ -281,7 +207,7 @@ static void write_symbols(const struct render *sr, struct jsonw *w, size_t from,
 
 /* Renders the next chunk nobody has taken, with the calling thread's
  * cache; false when none is left. */
-static bool render_next_chunk(struct render *rd, struct template_cache *cache)
+static bool render_next_chunk(struct render *rd, struct render_cache *cache)
 {
 	size_t i = atomic_fetch_add(&rd->next, 1);
 
@@ -296,25 +222,32 @@ static bool render_next_chunk(struct render *rd, struct template_cache *cache)
 		write_symbols(rd, w, c->from, c->to, cache, &c->r);
 	else
 		isf_types_write_members(rd->in->types, c->section == SECTION_ENUMS ? ISF_ENUMS : ISF_USER_TYPES,
-					w, c->from, c->to);
+					w, c->from, c->to, cache->types);
 	jsonw_free(w);
 	atomic_store_explicit(&c->done, true, memory_order_release);
 	return true;
 }
 
-static void template_cache_init(struct template_cache *c, const struct render *rd)
+static void render_cache_init(struct render_cache *c, const struct render *rd)
 {
-	*c = (struct template_cache){ .pretty = rd->pretty, .types = rd->in->types };
+	c->symbols = value_templates_new(rd->pretty, SYMBOL_DEPTH);
+	c->types = isf_write_cache_new(rd->pretty);
+}
+
+static void render_cache_free(struct render_cache *c)
+{
+	value_templates_free(c->symbols);
+	isf_write_cache_free(c->types);
 }
 
 static void render_chunks(void *arg)
 {
-	struct template_cache cache;
+	struct render_cache cache;
 
-	template_cache_init(&cache, arg);
+	render_cache_init(&cache, arg);
 	while (render_next_chunk(arg, &cache))
 		;
-	template_cache_free(&cache);
+	render_cache_free(&cache);
 }
 
 /* The chunks of all sections, in document order. */
@@ -359,7 +292,7 @@ static void add_report(struct isf_report *r, const struct isf_report *c)
  * they are done, and while the next one is not, the main thread renders
  * chunks too. */
 static void splice_section(struct render *rd, enum section s, struct thread_job *helper,
-			   struct template_cache *cache, struct jsonw *w, struct isf_report *r)
+			   struct render_cache *cache, struct jsonw *w, struct isf_report *r)
 {
 	jsonw_name(w, section_names[s]);
 	jsonw_start_object(w);
@@ -406,12 +339,12 @@ int isf_write(const struct isf_input *in, struct jsonw *w, struct isf_report *r)
 	write_metadata(in, w);
 	jsonw_name(w, "base_types");
 	isf_types_write_base_types(in->types, w);
-	struct template_cache cache;
-	template_cache_init(&cache, &rd);
+	struct render_cache cache;
+	render_cache_init(&cache, &rd);
 	for (int s = 0; s < SECTION_COUNT; s++)
 		splice_section(&rd, (enum section)s, &helper, &cache, w, r);
 	thread_job_join(&helper);
-	template_cache_free(&cache);
+	render_cache_free(&cache);
 	free(rd.chunks);
 	r->symbols = in->symbols->n;
 	jsonw_end_object(w);

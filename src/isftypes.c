@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "valtmpl.h"
 
 #include <bpf/btf.h>
 #include <stdio.h>
@@ -774,17 +775,41 @@ struct constant {
 	int64_t value;
 };
 
-/* Room for one struct's fields or one enum's constants, reused from type
- * to type: rendering runs on two threads sharing one heap, and allocating
- * per type had them sleeping on the allocator's lock. */
-struct member_scratch {
+/* What a rendering thread keeps from type to type and call to call: room
+ * for one struct's fields or one enum's constants (rendering runs on two
+ * threads sharing one heap, and allocating per type had them sleeping on
+ * the allocator's lock), and the values of fields, {"type": T, "offset": N},
+ * as templates keyed by T's BTF id and the anonymous flag. */
+struct isf_write_cache {
 	struct field *fields;
 	anon_name_buf *anon_names;
 	struct constant *constants;
 	size_t cap;
+	struct value_templates *field_values;
 };
 
-static void member_scratch_fit(struct member_scratch *s, size_t n)
+#define FIELD_DEPTH 4	/* document → user_types → type → fields → the field's value */
+
+struct isf_write_cache *isf_write_cache_new(bool pretty)
+{
+	struct isf_write_cache *c = xcalloc(1, sizeof(*c));
+
+	c->field_values = value_templates_new(pretty, FIELD_DEPTH);
+	return c;
+}
+
+void isf_write_cache_free(struct isf_write_cache *c)
+{
+	if (!c)
+		return;
+	free(c->fields);
+	free(c->anon_names);
+	free(c->constants);
+	value_templates_free(c->field_values);
+	free(c);
+}
+
+static void scratch_fit(struct isf_write_cache *s, size_t n)
 {
 	if (n <= s->cap)
 		return;
@@ -812,30 +837,48 @@ static void member_bits(const struct isf_types *t, const struct btf_type *st, ui
 	}
 }
 
+/* value_render_fn: a field of type key >> 1, anonymous if key & 1. */
+static bool render_field_value(struct jsonw *w, uint64_t key, void *types)
+{
+	jsonw_start_object(w);
+	jsonw_name(w, "type");
+	write_desc(types, w, (uint32_t)(key >> 1), 0);
+	jsonw_name(w, "offset");
+	jsonw_uint(w, 0);
+	if (key & 1) {
+		jsonw_name(w, "anonymous");
+		jsonw_bool(w, true);
+	}
+	jsonw_end_object(w);
+	return true;
+}
+
 static void write_field(const struct isf_types *t, struct jsonw *w, const struct btf_type *st,
-			const struct field *f)
+			const struct field *f, struct isf_write_cache *cache)
 {
 	const struct btf_member *m = btf_members(st) + f->index;
 	uint32_t bit_off, bit_size;
 
 	member_bits(t, st, f->index, &bit_off, &bit_size);
 	jsonw_name(w, f->name);
+	if (!bit_size) {
+		uint64_t key = (uint64_t)m->type << 1 | f->anonymous;
+		struct value_template v = value_template(cache->field_values, key, render_field_value, (void *)t);
+		value_template_put(w, &v, bit_off / 8);
+		return;
+	}
 	jsonw_start_object(w);
 	jsonw_name(w, "type");
-	if (bit_size) {
-		jsonw_start_object(w);
-		jsonw_name(w, "bit_length");
-		jsonw_uint(w, bit_size);
-		jsonw_name(w, "bit_position");
-		jsonw_uint(w, bit_off % 8);
-		jsonw_name(w, "kind");
-		jsonw_string(w, "bitfield");
-		jsonw_name(w, "type");
-		write_desc(t, w, m->type, 0);
-		jsonw_end_object(w);
-	} else {
-		write_desc(t, w, m->type, 0);
-	}
+	jsonw_start_object(w);
+	jsonw_name(w, "bit_length");
+	jsonw_uint(w, bit_size);
+	jsonw_name(w, "bit_position");
+	jsonw_uint(w, bit_off % 8);
+	jsonw_name(w, "kind");
+	jsonw_string(w, "bitfield");
+	jsonw_name(w, "type");
+	write_desc(t, w, m->type, 0);
+	jsonw_end_object(w);
 	jsonw_name(w, "offset");
 	jsonw_uint(w, bit_off / 8);
 	if (f->anonymous) {
@@ -846,12 +889,12 @@ static void write_field(const struct isf_types *t, struct jsonw *w, const struct
 }
 
 static void write_user_type(const struct isf_types *t, struct jsonw *w, const struct btf_type *st,
-			    struct member_scratch *scratch)
+			    struct isf_write_cache *scratch)
 {
 	uint16_t vlen = btf_vlen(st);
 	unsigned anon_counter = 0;
 
-	member_scratch_fit(scratch, vlen);
+	scratch_fit(scratch, vlen);
 	struct field *fields = scratch->fields;
 	anon_name_buf *anon_names = scratch->anon_names;
 	for (uint16_t i = 0; i < vlen; i++) {
@@ -879,7 +922,7 @@ static void write_user_type(const struct isf_types *t, struct jsonw *w, const st
 		/* Duplicate member names only occur in malformed BTF: keep the first. */
 		if (i && strcmp(fields[i].name, fields[i - 1].name) == 0)
 			continue;
-		write_field(t, w, st, &fields[i]);
+		write_field(t, w, st, &fields[i], scratch);
 	}
 	jsonw_end_object(w);
 	jsonw_name(w, "kind");
@@ -915,10 +958,10 @@ static int constant_cmp(const void *a, const void *b)
 }
 
 static void write_enum(const struct isf_types *t, struct jsonw *w, const struct btf_type *et,
-		       struct member_scratch *scratch)
+		       struct isf_write_cache *scratch)
 {
 	uint16_t vlen = btf_vlen(et);
-	member_scratch_fit(scratch, vlen);
+	scratch_fit(scratch, vlen);
 	struct constant *c = scratch->constants;
 	/* Without signedness marks (pahole < 1.24) values are raw s32. */
 	bool is_signed = btf_kflag(et) || !t->enum_sign_known;
@@ -973,21 +1016,17 @@ size_t isf_types_count(const struct isf_types *t, enum isf_section section)
 }
 
 void isf_types_write_members(const struct isf_types *t, enum isf_section section, struct jsonw *w,
-			     size_t from, size_t to)
+			     size_t from, size_t to, struct isf_write_cache *cache)
 {
 	const struct entry_list *l = section_list(t, section);
-	struct member_scratch scratch = { 0 };
 
 	for (size_t i = from; i < to && i < l->n; i++) {
 		jsonw_name(w, l->v[i].name);
 		if (section == ISF_USER_TYPES)
-			write_user_type(t, w, type_at(t, l->v[i].id), &scratch);
+			write_user_type(t, w, type_at(t, l->v[i].id), cache);
 		else
-			write_enum(t, w, type_at(t, l->v[i].id), &scratch);
+			write_enum(t, w, type_at(t, l->v[i].id), cache);
 	}
-	free(scratch.fields);
-	free(scratch.anon_names);
-	free(scratch.constants);
 }
 
 static bool entries_have(const struct entry_list *l, const char *name)

@@ -45,8 +45,13 @@ void isf_types_write_base_types(const struct isf_types *t, struct jsonw *w);
  * several threads can render parts of one section (jsonw_new_members). */
 enum isf_section { ISF_USER_TYPES, ISF_ENUMS };
 size_t isf_types_count(const struct isf_types *t, enum isf_section section);
+/* What one rendering thread keeps between calls (scratch space, rendered
+ * field values): one per thread, for writers of that mode (pretty or not). */
+struct isf_write_cache;
+struct isf_write_cache *isf_write_cache_new(bool pretty);
+void isf_write_cache_free(struct isf_write_cache *c);	/* NULL-safe */
 void isf_types_write_members(const struct isf_types *t, enum isf_section section, struct jsonw *w,
-			     size_t from, size_t to);
+			     size_t from, size_t to, struct isf_write_cache *cache);
 
 /* Write the type descriptor of BTF type `id` (e.g. a VAR's type). */
 void isf_types_write_descriptor(const struct isf_types *t, struct jsonw *w, uint32_t id);

@@ -26,12 +26,14 @@ static struct json_object *emit(const struct btf *btf, uint32_t desc_id)
 	jsonw_name(w, "base_types");
 	isf_types_write_base_types(t, w);
 	static const char *const sections[] = { [ISF_USER_TYPES] = "user_types", [ISF_ENUMS] = "enums" };
+	struct isf_write_cache *cache = isf_write_cache_new(false);
 	for (enum isf_section sec = ISF_USER_TYPES; sec <= ISF_ENUMS; sec++) {
 		jsonw_name(w, sections[sec]);
 		jsonw_start_object(w);
-		isf_types_write_members(t, sec, w, 0, isf_types_count(t, sec));
+		isf_types_write_members(t, sec, w, 0, isf_types_count(t, sec), cache);
 		jsonw_end_object(w);
 	}
+	isf_write_cache_free(cache);
 	jsonw_name(w, "desc");
 	isf_types_write_descriptor(t, w, desc_id);
 	jsonw_end_object(w);
