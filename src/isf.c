@@ -49,6 +49,9 @@ static void write_metadata(const struct isf_input *in, struct jsonw *w)
  * per distinct expression). */
 #define SYMBOL_DEPTH 2	/* document → symbols → the symbol's value */
 
+/* The expression of symbols the symdb cannot type; its address is its key. */
+static const char void_type[] = "void";
+
 /* value_render_fn: expr's symbol value, if this BTF has its types. */
 static bool render_symbol_value(struct jsonw *w, uint64_t key, void *types)
 {
@@ -137,8 +140,8 @@ static const char *symdb_type(const struct render *sr, const char *name, uint64_
 			snprintf(r->missing_example, sizeof(r->missing_example), "%s (%s)", name, expr);
 	}
 	r->void_typed++;
-	*t = value_template(cache->symbols, (uintptr_t)"void", render_symbol_value, types);
-	return "void";
+	*t = value_template(cache->symbols, (uintptr_t)void_type, render_symbol_value, types);
+	return void_type;
 }
 
 /* Symbol i as a member of the symbols object: BTF's own VAR type first

@@ -837,19 +837,25 @@ static void member_bits(const struct isf_types *t, const struct btf_type *st, ui
 	}
 }
 
+/* What follows a field's "type": its offset, the anonymous flag, the end. */
+static void end_field(struct jsonw *w, uint32_t offset, bool anonymous)
+{
+	jsonw_name(w, "offset");
+	jsonw_uint(w, offset);
+	if (anonymous) {
+		jsonw_name(w, "anonymous");
+		jsonw_bool(w, true);
+	}
+	jsonw_end_object(w);
+}
+
 /* value_render_fn: a field of type key >> 1, anonymous if key & 1. */
 static bool render_field_value(struct jsonw *w, uint64_t key, void *types)
 {
 	jsonw_start_object(w);
 	jsonw_name(w, "type");
 	write_desc(types, w, (uint32_t)(key >> 1), 0);
-	jsonw_name(w, "offset");
-	jsonw_uint(w, 0);
-	if (key & 1) {
-		jsonw_name(w, "anonymous");
-		jsonw_bool(w, true);
-	}
-	jsonw_end_object(w);
+	end_field(w, 0, key & 1);
 	return true;
 }
 
@@ -879,24 +885,18 @@ static void write_field(const struct isf_types *t, struct jsonw *w, const struct
 	jsonw_name(w, "type");
 	write_desc(t, w, m->type, 0);
 	jsonw_end_object(w);
-	jsonw_name(w, "offset");
-	jsonw_uint(w, bit_off / 8);
-	if (f->anonymous) {
-		jsonw_name(w, "anonymous");
-		jsonw_bool(w, true);
-	}
-	jsonw_end_object(w);
+	end_field(w, bit_off / 8, f->anonymous);
 }
 
 static void write_user_type(const struct isf_types *t, struct jsonw *w, const struct btf_type *st,
-			    struct isf_write_cache *scratch)
+			    struct isf_write_cache *cache)
 {
 	uint16_t vlen = btf_vlen(st);
 	unsigned anon_counter = 0;
 
-	scratch_fit(scratch, vlen);
-	struct field *fields = scratch->fields;
-	anon_name_buf *anon_names = scratch->anon_names;
+	scratch_fit(cache, vlen);
+	struct field *fields = cache->fields;
+	anon_name_buf *anon_names = cache->anon_names;
 	for (uint16_t i = 0; i < vlen; i++) {
 		const char *mn = btf__name_by_offset(t->btf, btf_members(st)[i].name_off);
 		fields[i] = (struct field){ .index = i };
@@ -922,7 +922,7 @@ static void write_user_type(const struct isf_types *t, struct jsonw *w, const st
 		/* Duplicate member names only occur in malformed BTF: keep the first. */
 		if (i && strcmp(fields[i].name, fields[i - 1].name) == 0)
 			continue;
-		write_field(t, w, st, &fields[i], scratch);
+		write_field(t, w, st, &fields[i], cache);
 	}
 	jsonw_end_object(w);
 	jsonw_name(w, "kind");
@@ -958,11 +958,11 @@ static int constant_cmp(const void *a, const void *b)
 }
 
 static void write_enum(const struct isf_types *t, struct jsonw *w, const struct btf_type *et,
-		       struct isf_write_cache *scratch)
+		       struct isf_write_cache *cache)
 {
 	uint16_t vlen = btf_vlen(et);
-	scratch_fit(scratch, vlen);
-	struct constant *c = scratch->constants;
+	scratch_fit(cache, vlen);
+	struct constant *c = cache->constants;
 	/* Without signedness marks (pahole < 1.24) values are raw s32. */
 	bool is_signed = btf_kflag(et) || !t->enum_sign_known;
 	bool any_negative = false;

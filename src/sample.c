@@ -68,79 +68,81 @@ static void add_hit(struct sampled_area *s, size_t *cap, uint64_t pa)
 	s->hit_pa[s->nhits++] = pa;
 }
 
-/* Pages at multiples of the stride in physical memory: the k-th of run r
- * is at offset first_sample(run) + k * SAMPLE_STRIDE. */
-static uint64_t first_sample(const struct image_run *run)
+/* A sample page: at a multiple of the stride in physical memory. */
+struct sample_page {
+	uint64_t off;		/* in the run */
+	uint32_t run;
+	bool passed;
+};
+
+/* Every sample page of the image, in image order. */
+static struct sample_page *sample_pages(const struct image *img, size_t *n)
 {
-	return (SAMPLE_STRIDE - run->pa % SAMPLE_STRIDE) % SAMPLE_STRIDE;
+	struct sample_page *v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (size_t r = 0; r < img->nruns; r++) {
+		const struct image_run *run = &img->runs[r];
+		uint64_t off = (SAMPLE_STRIDE - run->pa % SAMPLE_STRIDE) % SAMPLE_STRIDE;
+		for (; off <= run->bytes.n && run->bytes.n - off >= SAMPLE_PAGE; off += SAMPLE_STRIDE) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			v[(*n)++] = (struct sample_page){ off, (uint32_t)r, false };
+		}
+	}
+	return v;
 }
 
-static size_t samples_in(const struct image_run *run)
-{
-	uint64_t off = first_sample(run);
-	return off <= run->bytes.n && run->bytes.n - off >= SAMPLE_PAGE
-		       ? (size_t)((run->bytes.n - off - SAMPLE_PAGE) / SAMPLE_STRIDE + 1)
-		       : 0;
-}
-
-/* One core's share of the sample pages: [from, to) in image order.  A
- * page costs a 2 us pread, and there are 1,024 in 512 MiB: both cores. */
+/* One core's share of the sample pages, [from, to).  A page costs a 2 us
+ * pread, and there are 1,024 in 512 MiB: both cores. */
 struct sample_share {
 	const struct image *img;
+	struct sample_page *pages;
 	size_t from, to;
-	bool *passed;		/* per page, indexed from 0 for the whole image */
 };
 
 static void test_share(void *arg)
 {
 	struct sample_share *sh = arg;
 	uint8_t buf[SAMPLE_PAGE];
-	size_t k = 0;
 
-	for (size_t r = 0; r < sh->img->nruns && k < sh->to; r++) {
-		const struct image_run *run = &sh->img->runs[r];
-		size_t n = samples_in(run);
-		for (size_t j = 0; j < n && k < sh->to; j++, k++) {
-			if (k < sh->from)
-				continue;
-			uint64_t off = first_sample(run) + (uint64_t)j * SAMPLE_STRIDE;
-			const uint8_t *page = image_read(sh->img, (struct span){ run->bytes.p + off, SAMPLE_PAGE }, buf);
-			sh->passed[k] = sample_is_btf_strings(page, SAMPLE_PAGE);
-		}
+	for (size_t k = sh->from; k < sh->to; k++) {
+		struct sample_page *pg = &sh->pages[k];
+		const struct image_run *run = &sh->img->runs[pg->run];
+		const uint8_t *page = image_read(sh->img, (struct span){ run->bytes.p + pg->off, SAMPLE_PAGE }, buf);
+		pg->passed = sample_is_btf_strings(page, SAMPLE_PAGE);
 	}
 }
 
 bool sample_kernel_area(const struct image *img, struct sampled_area *s)
 {
 	struct area_builder b = { 0 };
-	size_t hit_cap = 0, total = 0;
+	size_t hit_cap = 0, total;
 	uint64_t present = 0;
 
 	memset(s, 0, sizeof(*s));
-	for (size_t r = 0; r < img->nruns; r++)
-		total += samples_in(&img->runs[r]);
-	bool *passed = xcalloc(total ? total : 1, sizeof(*passed));
-	struct sample_share half[2] = { { img, 0, total / 2, passed }, { img, total / 2, total, passed } };
+	struct sample_page *sampled = sample_pages(img, &total);
+	struct sample_share half[2] = { { img, sampled, 0, total / 2 }, { img, sampled, total / 2, total } };
 	struct thread_job second;
 	thread_job_start(&second, test_share, &half[1]);
 	test_share(&half[0]);
 	thread_job_join(&second);
 
-	for (size_t r = 0, k = 0; r < img->nruns; r++) {
-		const struct image_run *run = &img->runs[r];
-		size_t n = samples_in(run);
-		for (size_t j = 0; j < n; j++, k++) {
-			if (!passed[k])
-				continue;
-			uint64_t off = first_sample(run) + (uint64_t)j * SAMPLE_STRIDE;
-			add_hit(s, &hit_cap, run->pa + off);
-			uint64_t lo = off > SAMPLE_AREA_BELOW ? off - SAMPLE_AREA_BELOW : 0;
-			uint64_t room = run->bytes.n - off;
-			uint64_t hi = off + (room > SAMPLE_PAGE + SAMPLE_AREA_ABOVE ? SAMPLE_PAGE + SAMPLE_AREA_ABOVE : room);
-			keep_window(&b, img, r, lo, hi);
-		}
+	for (size_t k = 0; k < total; k++) {
+		if (!sampled[k].passed)
+			continue;
+		const struct image_run *run = &img->runs[sampled[k].run];
+		uint64_t off = sampled[k].off;
+		add_hit(s, &hit_cap, run->pa + off);
+		uint64_t lo = off > SAMPLE_AREA_BELOW ? off - SAMPLE_AREA_BELOW : 0;
+		uint64_t room = run->bytes.n - off;
+		uint64_t hi = off + (room > SAMPLE_PAGE + SAMPLE_AREA_ABOVE ? SAMPLE_PAGE + SAMPLE_AREA_ABOVE : room);
+		keep_window(&b, img, sampled[k].run, lo, hi);
 	}
-	free(passed);
+	free(sampled);
 	s->npages = total;
 	for (size_t i = 0; i < b.n; i++)
 		present += b.runs[i].bytes.n;
