@@ -4,6 +4,7 @@
 #include "carve.h"
 #include "image.h"
 #include "jsonw.h"
+#include "kmem.h"
 #include "log.h"
 #include "pagetable.h"
 #include "profile_read.h"
@@ -160,46 +161,6 @@ static void banner_text(const uint8_t *b, size_t len, char *out, size_t n)
 	while (len && (b[len - 1] == 0 || b[len - 1] == '\n'))
 		len--;
 	escape(b, len, out, n);
-}
-
-/* A set of addresses (cycle detection).  0 is never stored. */
-struct vset {
-	uint64_t *k;
-	size_t cap, n;
-};
-
-static bool vset_add(struct vset *s, uint64_t v)
-{
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 1024;
-		uint64_t *nk = xcalloc(ncap, sizeof(*nk));
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->k[i])
-				continue;
-			size_t h = (size_t)((s->k[i] * 0x9e3779b97f4a7c15ULL) >> 20) & (ncap - 1);
-			while (nk[h])
-				h = (h + 1) & (ncap - 1);
-			nk[h] = s->k[i];
-		}
-		free(s->k);
-		s->k = nk;
-		s->cap = ncap;
-	}
-	size_t h = (size_t)((v * 0x9e3779b97f4a7c15ULL) >> 20) & (s->cap - 1);
-	while (s->k[h]) {
-		if (s->k[h] == v)
-			return false;
-		h = (h + 1) & (s->cap - 1);
-	}
-	s->k[h] = v;
-	s->n++;
-	return true;
-}
-
-static void vset_free(struct vset *s)
-{
-	free(s->k);
-	memset(s, 0, sizeof(*s));
 }
 
 /* ---- profile fields --------------------------------------------------------- */
@@ -604,41 +565,19 @@ static void who(const struct task *t, char *out, size_t n)
 		snprintf(out, n, "pid %d (%s)", t->pid, t->comm);
 }
 
-/* A kernel pointer value read from `field` of `owner`: nonzero, canonical,
- * kernel half, 8-byte aligned if `aligned`, mapped. */
-static int check_ptr(struct check *c, uint64_t v, bool aligned, const char *fieldname, const char *owner)
+/* kmem's checks and reads, failing this step with their message. */
+static int check_ptr(struct check *c, uint64_t v, const char *fieldname, const char *owner)
 {
-	struct pt_walk w;
-	const char *what = NULL;
-
-	if (!v)
-		what = "NULL";
-	else if (!pt_canonical(v, c->levels))
-		what = "the non-canonical address";
-	else if (!pt_is_kernel(v))
-		what = "the user-space address";
-	else if (aligned && (v & 7))
-		what = "the misaligned address";
-	else if (!pt_translate(&c->kas, v, &w))
-		what = w.fault == PT_NOT_PRESENT ? "unmapped" : w.fault == PT_NONCANONICAL ? "the non-canonical address"
-			: "an address whose page is not in the image:";
-	if (!what)
-		return 0;
-	if (v)
-		return fail(c, STEP_WALK, "%s of %s points to %s %#llx", fieldname, owner, what, (ull)v);
-	return fail(c, STEP_WALK, "%s of %s is NULL", fieldname, owner);
+	if (kmem_check_ptr(&c->kas, v, fieldname, owner) < 0)
+		return fail(c, STEP_WALK, "%s", err_get());
+	return 0;
 }
 
-/* Read len bytes of `fieldname` at va (a field of `owner`). */
 static int kread(struct check *c, uint64_t va, void *buf, size_t len, const char *fieldname, const char *owner)
 {
-	struct pt_walk w;
-	size_t done = 0;
-
-	if (pt_read(&c->kas, va, buf, len, &w, &done))
-		return 0;
-	return fail(c, STEP_WALK, "cannot read %s of %s at %#llx: %s at %#llx", fieldname, owner, (ull)va,
-		    pt_fault_name(w.fault), (ull)(va + done));
+	if (kmem_read(&c->kas, va, buf, len, fieldname, owner) < 0)
+		return fail(c, STEP_WALK, "%s", err_get());
+	return 0;
 }
 
 static int kread_u64(struct check *c, uint64_t va, uint64_t *v, const char *fieldname, const char *owner)
@@ -711,9 +650,9 @@ static int read_cmdline(struct check *c, const struct offsets *o, struct task *t
 	struct pt_walk w;
 
 	who(t, owner, sizeof(owner));
-	if (check_ptr(c, mm, true, "task_struct.mm", owner) < 0 ||
+	if (check_ptr(c, mm, "task_struct.mm", owner) < 0 ||
 	    kread_u64(c, mm + o->mm_pgd, &pgd, "mm_struct.pgd", owner) < 0 ||
-	    check_ptr(c, pgd, true, "mm_struct.pgd", owner) < 0 ||
+	    check_ptr(c, pgd, "mm_struct.pgd", owner) < 0 ||
 	    kread_u64(c, mm + o->mm_arg_start, &start, "mm_struct.arg_start", owner) < 0 ||
 	    kread_u64(c, mm + o->mm_arg_end, &end, "mm_struct.arg_end", owner) < 0)
 		return -1;
@@ -762,146 +701,96 @@ static struct task *new_task(struct check *c)
 	return t;
 }
 
+struct walk_arg {
+	struct check *c;
+	const struct offsets *o;
+};
+
+/* A task on init_task.tasks; owner: the task before it, then this one. */
+static int visit_task(void *arg, uint64_t task, char *owner, size_t n)
+{
+	struct check *c = ((struct walk_arg *)arg)->c;
+	const struct offsets *o = ((struct walk_arg *)arg)->o;
+	struct task *t = new_task(c);
+	uint64_t parent, mm;
+	char at[64];
+
+	t->va = task;
+	snprintf(at, sizeof(at), "the task at %#llx", (ull)task);
+	if (kread_s32(c, task + o->pid, &t->pid, "task_struct.pid", at) < 0 ||
+	    kread_s32(c, task + o->tgid, &t->tgid, "task_struct.tgid", at) < 0 ||
+	    kread_str(c, task + o->comm, o->comm_len, t->comm, "task_struct.comm", at) < 0)
+		return -1;
+	if (t->pid <= 0 || t->pid > PID_MAX_LIMIT)
+		return fail(c, STEP_WALK, "task_struct.pid of %s (comm '%s', reached from %s) is %d, not a valid pid", at,
+			    t->comm, owner, t->pid);
+	who(t, owner, n);
+	if (t->tgid != t->pid)
+		note(c, "%s has tgid %d: not a thread-group leader on the tasks list", owner, t->tgid);
+	if (kread_u64(c, task + o->real_parent, &parent, "task_struct.real_parent", owner) < 0 ||
+	    check_ptr(c, parent, "task_struct.real_parent", owner) < 0 ||
+	    kread_s32(c, parent + o->tgid, &t->ppid, "task_struct.tgid of the real parent", owner) < 0 ||
+	    kread_u64(c, task + o->mm, &mm, "task_struct.mm", owner) < 0)
+		return -1;
+	if (mm) {
+		t->user = true;
+		return read_cmdline(c, o, t, mm);
+	}
+	return 0;
+}
+
+/* A module on the modules list. */
+static int visit_module(void *arg, uint64_t va, char *owner, size_t n)
+{
+	struct check *c = ((struct walk_arg *)arg)->c;
+	const struct offsets *o = ((struct walk_arg *)arg)->o;
+	char at[64];
+
+	if (c->nmods == c->mod_cap) {
+		c->mod_cap = c->mod_cap ? c->mod_cap * 2 : 64;
+		c->mods = xreallocarray(c->mods, c->mod_cap, sizeof(*c->mods));
+	}
+	struct module *m = &c->mods[c->nmods++];
+	m->va = va;
+	snprintf(at, sizeof(at), "the module at %#llx", (ull)m->va);
+	if (kread_str(c, m->va + o->mod_name, o->mod_name_len, m->name, "module.name", at) < 0)
+		return -1;
+	snprintf(owner, n, "module %s", m->name);
+	return 0;
+}
+
+/* Both lists: the list's own faults come back in err_get(), a visit's are
+ * already in the step's message. */
+static int walk_list(struct check *c, const struct offsets *o, const struct kmem_list *l, kmem_list_fn fn)
+{
+	if (kmem_list_walk(l, fn, &(struct walk_arg){ c, o }) == 0)
+		return 0;
+	return c->msg[STEP_WALK][0] ? -1 : fail(c, STEP_WALK, "%s", err_get());
+}
+
 static int walk_tasks(struct check *c, const struct offsets *o)
 {
-	const uint64_t init = c->sym_init_task + c->aslr, head = init + o->tasks;
-	uint64_t node = head, next;
-	struct vset seen = { 0 };
-	char owner[STR_MAX + 32] = "init_task";
-	int ret = -1;
-
-	uint64_t last;
-	if (kread_u64(c, head + o->next, &next, "task_struct.tasks.next", owner) < 0 ||
-	    kread_u64(c, head + o->prev, &last, "task_struct.tasks.prev", owner) < 0)
-		return -1;
-	if (next == head)
-		return fail(c, STEP_WALK,
-			    "task_struct.tasks of init_task is an empty list (next points to itself): no process at all, or a wrong task_struct.tasks offset");
-	vset_add(&seen, head);
-	for (;;) {
-		if (next == head) {
-			if (last != node) {
-				fail(c, STEP_WALK,
-				     "task_struct.tasks.prev of init_task is %#llx, but the list ends at %#llx (%s): the list does not link back",
-				     (ull)last, (ull)node, owner);
-				break;
-			}
-			ret = 0;
-			break;
-		}
-		if (c->ntasks >= MAX_TASKS) {
-			fail(c, STEP_WALK, "task_struct.tasks: more than %u tasks without returning to init_task",
-			     MAX_TASKS);
-			break;
-		}
-		if (check_ptr(c, next, true, "task_struct.tasks.next", owner) < 0)
-			break;
-		if (!vset_add(&seen, next)) {
-			fail(c, STEP_WALK,
-			     "task_struct.tasks.next of %s points back to %#llx, a task already visited: the list loops without returning to init_task",
-			     owner, (ull)next);
-			break;
-		}
-		uint64_t back;
-		if (kread_u64(c, next + o->prev, &back, "task_struct.tasks.prev", "the next task") < 0)
-			break;
-		if (back != node) {
-			fail(c, STEP_WALK,
-			     "task_struct.tasks.prev of the task after %s is %#llx, not %#llx: the list does not link back (wrong task_struct.tasks offset, or a list changing during acquisition)",
-			     owner, (ull)back, (ull)node);
-			break;
-		}
-		struct task *t = new_task(c);
-		uint64_t task = next - o->tasks, parent, mm;
-		char at[64];
-		t->va = task;
-		snprintf(at, sizeof(at), "the task at %#llx", (ull)task);
-		if (kread_s32(c, task + o->pid, &t->pid, "task_struct.pid", at) < 0 ||
-		    kread_s32(c, task + o->tgid, &t->tgid, "task_struct.tgid", at) < 0 ||
-		    kread_str(c, task + o->comm, o->comm_len, t->comm, "task_struct.comm", at) < 0)
-			break;
-		if (t->pid <= 0 || t->pid > PID_MAX_LIMIT) {
-			fail(c, STEP_WALK, "task_struct.pid of %s (comm '%s', reached from %s) is %d, not a valid pid", at,
-			     t->comm, owner, t->pid);
-			break;
-		}
-		who(t, owner, sizeof(owner));
-		if (t->tgid != t->pid)
-			note(c, "%s has tgid %d: not a thread-group leader on the tasks list", owner, t->tgid);
-		if (kread_u64(c, task + o->real_parent, &parent, "task_struct.real_parent", owner) < 0 ||
-		    check_ptr(c, parent, true, "task_struct.real_parent", owner) < 0 ||
-		    kread_s32(c, parent + o->tgid, &t->ppid, "task_struct.tgid of the real parent", owner) < 0 ||
-		    kread_u64(c, task + o->mm, &mm, "task_struct.mm", owner) < 0)
-			break;
-		if (mm) {
-			t->user = true;
-			if (read_cmdline(c, o, t, mm) < 0)
-				break;
-		}
-		node = next;
-		if (kread_u64(c, node + o->next, &next, "task_struct.tasks.next", owner) < 0)
-			break;
-	}
-	vset_free(&seen);
-	return ret;
+	const struct kmem_list l = {
+		.as = &c->kas, .head = c->sym_init_task + c->aslr + o->tasks, .entry_off = o->tasks,
+		.next_off = o->next, .prev_off = o->prev, .max = MAX_TASKS,
+		.field = "task_struct.tasks", .noun = "task", .head_name = "init_task",
+		.if_empty = "no process at all, or a wrong task_struct.tasks offset",
+	};
+	return walk_list(c, o, &l, visit_task);
 }
 
 static int walk_modules(struct check *c, const struct offsets *o)
 {
-	uint64_t head, node, next;
-	struct vset seen = { 0 };
-	char owner[STR_MAX + 16] = "the modules list head";
-	int ret = -1;
+	uint64_t head;
 
 	if (symbol(c, STEP_WALK, "modules", &head, ": the module list cannot be walked") < 0)
 		return -1;
-	head += c->aslr;
-	node = head;
-	if (kread_u64(c, head + o->next, &next, "modules.next", owner) < 0)
-		return -1;
-	vset_add(&seen, head);
-	for (;;) {
-		if (next == head) {
-			ret = 0;
-			break;
-		}
-		if (c->nmods >= MAX_MODULES) {
-			fail(c, STEP_WALK, "module.list: more than %u modules without returning to the list head",
-			     MAX_MODULES);
-			break;
-		}
-		if (check_ptr(c, next, true, "module.list.next", owner) < 0)
-			break;
-		if (!vset_add(&seen, next)) {
-			fail(c, STEP_WALK, "module.list.next of %s points back to %#llx: the list loops", owner,
-			     (ull)next);
-			break;
-		}
-		uint64_t back;
-		if (kread_u64(c, next + o->prev, &back, "module.list.prev", "the next module") < 0)
-			break;
-		if (back != node) {
-			fail(c, STEP_WALK, "module.list.prev of the module after %s is %#llx, not %#llx: the list does not link back",
-			     owner, (ull)back, (ull)node);
-			break;
-		}
-		if (c->nmods == c->mod_cap) {
-			c->mod_cap = c->mod_cap ? c->mod_cap * 2 : 64;
-			c->mods = xreallocarray(c->mods, c->mod_cap, sizeof(*c->mods));
-		}
-		struct module *m = &c->mods[c->nmods++];
-		char at[64];
-		m->va = next - o->mod_list;
-		snprintf(at, sizeof(at), "the module at %#llx", (ull)m->va);
-		if (kread_str(c, m->va + o->mod_name, o->mod_name_len, m->name, "module.name", at) < 0)
-			break;
-		snprintf(owner, sizeof(owner), "module %s", m->name);
-		node = next;
-		if (kread_u64(c, node + o->next, &next, "module.list.next", owner) < 0)
-			break;
-	}
-	vset_free(&seen);
-	return ret;
+	const struct kmem_list l = {
+		.as = &c->kas, .head = head + c->aslr, .entry_off = o->mod_list,
+		.next_off = o->next, .prev_off = o->prev, .max = MAX_MODULES,
+		.field = "module.list", .noun = "module", .head_name = "the modules list head",
+	};
+	return walk_list(c, o, &l, visit_module);
 }
 
 static int step_walk(struct check *c)

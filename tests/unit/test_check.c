@@ -1,7 +1,9 @@
 /* Unit test for src/pagetable.c (x86-64 translation over a synthetic sparse
- * image) and src/profile_read.c (ISF reader: u64 addresses, anonymous-member
+ * image), src/kmem.c (the bounded, cycle-checked list walk of `check`) and
+ * src/profile_read.c (ISF reader: u64 addresses, anonymous-member
  * flattening, malformed and hostile JSON).  Exit 0 pass, 1 fail. */
 #include "check.h"
+#include "kmem.h"
 #include "log.h"
 #include "pagetable.h"
 #include "profile_read.h"
@@ -42,7 +44,7 @@ static void put(uint64_t pa, uint64_t v)
  *   PML4[273] → PDPT 0x4000 (0xffff888000000000)
  *     PDPT[0] → PD 0x5000; PD[0] → PT 0x6000: PT[1] = 0x7000, PT[3] = 0x9000,
  *       PT[4] = 0xa000 (not contiguous), PT[5] = HIGH_PA, PT[6] = 0x3ff000,
- *       PT[7] = 0x400000 (outside the image)
+ *       PT[7] = 0x400000 (outside the image), PT[8] = 0x20000 (lists)
  *     PDPT[1] = 1 GiB page at GIG_PA (only its first 4 KiB exist)
  *   PML4[1] → PDPT 0x900000 (outside the image)
  *   PML4[2] = PS set (reserved at this level)
@@ -74,6 +76,7 @@ static void build_image(void)
 	put(0x6000 + 5 * 8, HIGH_PA | P);
 	put(0x6000 + 6 * 8, 0x3ff000 | P);
 	put(0x6000 + 7 * 8, 0x400000 | P);	/* just past the end of the image */
+	put(0x6000 + 8 * 8, 0x20000 | P);
 	put(0x4000 + 1 * 8, GIG_PA | P | PS);
 	put(0x1000 + 1 * 8, 0x900000 | P);
 	put(0x1000 + 2 * 8, 0x200000 | P | PS);
@@ -154,6 +157,116 @@ static void test_translate(void)
 	struct pt_space loop = { &img, 0x3ff000, 5 };
 	CHECK(!pt_translate(&loop, 0xffffffffffff0000ULL, &w) && w.fault == PT_NOT_PRESENT,
 	      "self-referencing tables end in %d steps (%s)", 5 - w.level + 1, pt_fault_name(w.fault));
+}
+
+/* ---- list walk ------------------------------------------------------------- */
+
+/* In the page at LIST_VA: the head list_head at 0, element i at 0x100 * (i + 1)
+ * with its list_head at ENTRY (next, then prev). */
+#define LIST_VA 0xffff888000008000ULL
+#define LIST_PA 0x20000ULL
+#define ENTRY 0x10
+
+static uint64_t elem_va(int i) { return LIST_VA + 0x100 * (uint64_t)(i + 1); }
+static uint64_t node_va(int i) { return i < 0 ? LIST_VA : elem_va(i) + ENTRY; }
+static void set_next(int i, uint64_t v) { put(LIST_PA + (node_va(i) - LIST_VA), v); }
+static void set_prev(int i, uint64_t v) { put(LIST_PA + (node_va(i) - LIST_VA) + 8, v); }
+
+/* A proper circular list of n elements (-1 is the head). */
+static void make_list(int n)
+{
+	for (int i = -1; i < n; i++) {
+		set_next(i, node_va(i + 1 < n ? i + 1 : -1));
+		set_prev(i, node_va(i > -1 ? i - 1 : n - 1));
+	}
+}
+
+struct visits {
+	uint64_t elem[8];
+	size_t n, stop_at;
+};
+
+static int visit(void *arg, uint64_t elem, char *owner, size_t n)
+{
+	struct visits *v = arg;
+	if (v->n < ARRAY_SIZE(v->elem))
+		v->elem[v->n] = elem;
+	snprintf(owner, n, "element %zu", v->n++);
+	return v->n == v->stop_at ? err_set("the visit stops") : 0;
+}
+
+static const struct pt_space list_as = { &img, 0x1000, 4 };
+
+/* Walk the list with at most max elements; *v gets the visits. */
+static int walk(size_t max, const char *if_empty, struct visits *v)
+{
+	const struct kmem_list l = {
+		.as = &list_as, .head = LIST_VA, .entry_off = ENTRY, .next_off = 0, .prev_off = 8, .max = max,
+		.field = "t.list", .noun = "element", .head_name = "the head", .if_empty = if_empty,
+	};
+	err_clear();
+	return kmem_list_walk(&l, visit, v);
+}
+
+/* The walk fails with a message containing want after n visits. */
+static void walk_fails(size_t max, size_t n, const char *want, const char *what)
+{
+	struct visits v = { 0 };
+	int r = walk(max, NULL, &v);
+	CHECK(r < 0 && v.n == n && strstr(err_get(), want), "%s: %s after %zu visits: %s", what,
+	      r < 0 ? "fails" : "passes", v.n, err_get());
+}
+
+static void test_list_walk(void)
+{
+	struct visits v = { 0 };
+
+	make_list(3);
+	CHECK(walk(3, NULL, &v) == 0 && v.n == 3 && v.elem[0] == elem_va(0) && v.elem[2] == elem_va(2),
+	      "three elements, in order, at their containing addresses (%s)", err_get());
+	walk_fails(2, 2, "t.list: more than 2 elements without returning to the head", "a list longer than the bound");
+
+	set_next(2, node_va(1));	/* head -> 0 -> 1 -> 2 -> 1: a loop that misses the head */
+	walk_fails(100, 3, "t.list.next of element 2 points back to 0xffff888000008210, a element already visited: the list loops without returning to the head",
+		   "a rho-shaped loop");
+	set_next(2, node_va(2));
+	walk_fails(100, 3, "t.list.next of element 2 points back to 0xffff888000008310", "an element pointing to itself");
+
+	make_list(3);
+	set_next(0, 0xffff888000002000ULL + ENTRY);	/* PT[2] is not present */
+	walk_fails(100, 1, "t.list.next of element 0 points to unmapped 0xffff888000002010", "an unmapped next");
+	set_next(0, node_va(1) + 4);
+	walk_fails(100, 1, "t.list.next of element 0 points to the misaligned address 0xffff888000008214",
+		   "a misaligned next");
+	set_next(0, 0);
+	walk_fails(100, 1, "t.list.next of element 0 is NULL", "a NULL next");
+	set_next(0, 0x400000 + ENTRY);
+	walk_fails(100, 1, "points to the user-space address 0x400010", "a user-space next");
+	set_next(0, 0xdead000000000100ULL);
+	walk_fails(100, 1, "points to the non-canonical address 0xdead000000000100", "a non-canonical next");
+
+	make_list(3);
+	set_prev(1, node_va(-1));
+	walk_fails(100, 1, "t.list.prev of the element after element 0 is 0xffff888000008000, not 0xffff888000008110",
+		   "a prev that does not point back");
+	make_list(3);
+	set_prev(-1, node_va(0));
+	walk_fails(100, 3, "t.list.prev of the head is 0xffff888000008110, but the list ends at 0xffff888000008310 (element 2)",
+		   "a head whose prev is not the last element");
+	make_list(3);
+	v = (struct visits){ .stop_at = 2 };
+	CHECK(walk(100, NULL, &v) < 0 && v.n == 2 && !strcmp(err_get(), "the visit stops"),
+	      "a failing visit stops the walk with its own message");
+
+	make_list(0);
+	v = (struct visits){ 0 };
+	CHECK(walk(100, NULL, &v) == 0 && v.n == 0, "an empty list, allowed");
+	CHECK(walk(100, "nothing to walk", &v) < 0 &&
+		      !strcmp(err_get(), "t.list of the head is an empty list (next points to itself): nothing to walk"),
+	      "an empty list, refused: %s", err_get());
+	set_next(-1, 0xffff888000002000ULL);
+	CHECK(walk(100, NULL, &v) < 0 && strstr(err_get(), "t.list.next of the head points to unmapped"),
+	      "the head's next is checked too: %s", err_get());
 }
 
 /* ---- profile reader --------------------------------------------------------- */
@@ -354,6 +467,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	build_image();
 	test_translate();
+	test_list_walk();
 	test_profile();
 	test_profile_hostile();
 	free(low);
