@@ -27,8 +27,9 @@
  *        S|U|E <size> { member: name:bit_offset:bitfield_size:DESC; ... }
  *        enumerator: name=VALUE;  (int32 for 1..4-byte enums, u64 for 8-byte)
  *    where DESC is v | f | *DESC | [N]DESC | b:NAME | s:NAME | u:NAME | e:NAME.
- *    isftypes.c's layout_text()/desc_text() and layout_text() here must
- *    change together; a mismatch shows up as "? struct unnamed_..." rows;
+ *    isftypes.c's layout_text()/desc_text() and layout_text()/desc_printer
+ *    here must change together; a mismatch shows up as "? struct
+ *    unnamed_..." rows;
  *  - arrays keep every DWARF dimension: int[5][2] is "[5][2]base int";
  *    a missing bound (extern T x[]) is count 0.
  *
@@ -376,13 +377,38 @@ static const char *kind_word(int tag)
 	return tag == DW_TAG_union_type ? "union" : tag == DW_TAG_enumeration_type ? "enum" : "struct";
 }
 
-/* The canonical text isftypes.c's desc_text() writes for a reference. */
-static void desc_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth, bool flat)
+/* How a type reference is written.  One walk (type_text) serves both texts:
+ * the symdb expression of a symbol's type, and the DESC of a member in the
+ * layout text hashed into unnamed_<hash>, which must match isftypes.c's
+ * desc_text(). */
+struct printer {
+	const char *base, *s, *u, *e;	/* before a base / struct / union / enum name */
+	const char *noname;		/* a base type or typedef without a name */
+	const char *deep, *none, *function;	/* too deep; void; a function */
+	bool tag_note;			/* "? DWARF tag 0xN" for tags C has not (else none) */
+	bool flat;			/* arrays as one dimension (older pahole's BTF) */
+};
+
+static const struct printer expr_printer = {
+	"base ", "struct ", "union ", "enum ", "?", "void", "void", "function", true, false,
+};
+static const struct printer desc_printer[2] = {
+	{ "b:", "s:", "u:", "e:", "", "?", "v", "f", false, false },
+	{ "b:", "s:", "u:", "e:", "", "?", "v", "f", false, true },
+};
+
+static const char *kind_prefix(const struct printer *p, int tag)
+{
+	return tag == DW_TAG_union_type ? p->u : tag == DW_TAG_enumeration_type ? p->e : p->s;
+}
+
+/* The text of a reference to the type DIE (NULL = void) as printer p writes it. */
+static void type_text(struct gen *g, struct str *b, const struct printer *p, Dwarf_Die *die, int depth)
 {
 	Dwarf_Die mem, tmem;
 
 	if (depth > MAX_DEPTH) {
-		str_cat(b, "?");
+		str_cat(b, p->deep);
 		return;
 	}
 	for (int hops = 0; die && hops < MAX_DEPTH; hops++) {
@@ -391,25 +417,25 @@ static void desc_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth, b
 			die = type_of(die, &mem);
 			continue;
 		}
+		const char *name = dwarf_diename(die);
 		switch (tag) {
 		case DW_TAG_typedef: {
 			Dwarf_Die *t = skip_cv(type_of(die, &tmem), &tmem);
 			if (is_anon_composite_or_enum(t)) {
-				int tt = dwarf_tag(t);
-				str_cat(b, tt == DW_TAG_union_type ? "u:" : tt == DW_TAG_enumeration_type ? "e:" : "s:");
-				str_cat(b, dwarf_diename(die) ? dwarf_diename(die) : "");
+				str_cat(b, kind_prefix(p, dwarf_tag(t)));
+				str_cat(b, name ? name : p->noname);
 				return;
 			}
 			die = type_of(die, &mem);
 			continue;
 		}
 		case DW_TAG_base_type:
-			str_cat(b, "b:");
-			str_cat(b, dwarf_diename(die) ? dwarf_diename(die) : "");
+			str_cat(b, p->base);
+			str_cat(b, name ? name : p->noname);
 			return;
 		case DW_TAG_pointer_type:
 			str_cat(b, "*");
-			desc_text(g, b, type_of(die, &mem), depth + 1, flat);
+			type_text(g, b, p, type_of(die, &mem), depth + 1);
 			return;
 		case DW_TAG_array_type: {
 			/* pahole flattens int[5][2] to int[10] (older versions). */
@@ -419,32 +445,38 @@ static void desc_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth, b
 				do {
 					if (dwarf_tag(&sr) != DW_TAG_subrange_type)
 						continue;
-					if (flat)
+					if (p->flat)
 						total *= subrange_count(&sr);
 					else
 						str_fmt(b, "[%u]", subrange_count(&sr));
 				} while (dwarf_siblingof(&sr, &sr) == 0);
-			if (flat)
+			if (p->flat)
 				str_fmt(b, "[%u]", total);
-			desc_text(g, b, type_of(die, &mem), depth + 1, flat);
+			type_text(g, b, p, type_of(die, &mem), depth + 1);
 			return;
 		}
 		case DW_TAG_structure_type:
 		case DW_TAG_class_type:
 		case DW_TAG_union_type:
 		case DW_TAG_enumeration_type:
-			str_cat(b, tag == DW_TAG_union_type ? "u:" : tag == DW_TAG_enumeration_type ? "e:" : "s:");
-			str_cat(b, dwarf_diename(die) ? dwarf_diename(die) : anon_name(g, die, depth + 1));
+			str_cat(b, kind_prefix(p, tag));
+			str_cat(b, name ? name : anon_name(g, die, depth + 1));
 			return;
 		case DW_TAG_subroutine_type:
-			str_cat(b, "f");
+			str_cat(b, p->function);
 			return;
-		default:	/* unspecified_type and anything BTF cannot hold */
-			str_cat(b, "v");
+		case DW_TAG_unspecified_type:
+			str_cat(b, p->none);
+			return;
+		default:	/* nothing C has (BTF cannot hold it): the symbol is kept, marked */
+			if (p->tag_note)
+				str_fmt(b, "? DWARF tag 0x%x", (unsigned)tag);
+			else
+				str_cat(b, p->none);
 			return;
 		}
 	}
-	str_cat(b, "v");
+	str_cat(b, p->none);
 }
 
 /* Bit offset of a member from the start of its struct (little-endian). */
@@ -500,7 +532,7 @@ static void layout_text(struct gen *g, struct str *b, Dwarf_Die *die, int depth,
 				str_cat(b, mn ? mn : "");
 				str_fmt(b, ":%u:%u:", (unsigned)member_bit_offset(&c),
 					(unsigned)udata(&c, DW_AT_bit_size, 0));
-				desc_text(g, b, type_of(&c, &mem), depth + 1, flat);
+				type_text(g, b, &desc_printer[flat], type_of(&c, &mem), depth + 1);
 				str_cat(b, ";");
 			} else if (ct == DW_TAG_enumerator) {
 				const char *en = dwarf_diename(&c);
@@ -564,73 +596,6 @@ static const char *anon_name(struct gen *g, Dwarf_Die *die, int depth)
 	return name;
 }
 
-/* A symdb type expression (src/symdb.h) for a type DIE; NULL die = void. */
-static void type_expr(struct gen *g, struct str *b, Dwarf_Die *die, int depth)
-{
-	Dwarf_Die mem, tmem;
-
-	if (depth > MAX_DEPTH) {
-		str_cat(b, "void");
-		return;
-	}
-	for (int hops = 0; die && hops < MAX_DEPTH; hops++) {
-		int tag = dwarf_tag(die);
-		if (is_qualifier(tag)) {
-			die = type_of(die, &mem);
-			continue;
-		}
-		switch (tag) {
-		case DW_TAG_typedef: {
-			Dwarf_Die *t = skip_cv(type_of(die, &tmem), &tmem);
-			if (is_anon_composite_or_enum(t)) {
-				str_cat(b, kind_word(dwarf_tag(t)));
-				str_cat(b, " ");
-				str_cat(b, dwarf_diename(die) ? dwarf_diename(die) : "?");
-				return;
-			}
-			die = type_of(die, &mem);
-			continue;
-		}
-		case DW_TAG_base_type:
-			str_cat(b, "base ");
-			str_cat(b, dwarf_diename(die) ? dwarf_diename(die) : "?");
-			return;
-		case DW_TAG_pointer_type:
-			str_cat(b, "*");
-			type_expr(g, b, type_of(die, &mem), depth + 1);
-			return;
-		case DW_TAG_array_type: {
-			Dwarf_Die sr;
-			if (dwarf_child(die, &sr) == 0)
-				do {
-					if (dwarf_tag(&sr) == DW_TAG_subrange_type)
-						str_fmt(b, "[%u]", subrange_count(&sr));
-				} while (dwarf_siblingof(&sr, &sr) == 0);
-			type_expr(g, b, type_of(die, &mem), depth + 1);
-			return;
-		}
-		case DW_TAG_structure_type:
-		case DW_TAG_class_type:
-		case DW_TAG_union_type:
-		case DW_TAG_enumeration_type:
-			str_cat(b, kind_word(tag));
-			str_cat(b, " ");
-			str_cat(b, dwarf_diename(die) ? dwarf_diename(die) : anon_name(g, die, depth + 1));
-			return;
-		case DW_TAG_subroutine_type:
-			str_cat(b, "function");
-			return;
-		case DW_TAG_unspecified_type:
-			str_cat(b, "void");
-			return;
-		default:	/* nothing C has: the symbol is kept, marked */
-			str_fmt(b, "? DWARF tag 0x%x", (unsigned)tag);
-			return;
-		}
-	}
-	str_cat(b, "void");
-}
-
 static const char *expr_of(struct gen *g, Dwarf_Die *type)
 {
 	const char **slot = memo_slot(&g->expr_memo, dwarf_dieoffset(type));
@@ -638,7 +603,7 @@ static const char *expr_of(struct gen *g, Dwarf_Die *type)
 
 	if (*slot)
 		return *slot;
-	type_expr(g, &b, type, 0);
+	type_text(g, &b, &expr_printer, type, 0);
 	const char *e = intern(&g->strings, b.p);
 	free(b.p);
 	slot = memo_slot(&g->expr_memo, dwarf_dieoffset(type));
