@@ -180,32 +180,27 @@ static bool walk_expr(const char *p, leaf_fn visit, void *ctx, struct jsonw *w, 
 
 	if (depth > 32)
 		return false;
-	if (*p == '*') {
+	if (*p == '*' || *p == '[') {	/* pointer to, array of: the rest */
+		const char *sub = p + 1;
+		unsigned long count = 0;
+		if (*p == '[') {
+			char *end;
+			count = strtoul(p + 1, &end, 10);
+			if (end == p + 1 || *end != ']' || count > UINT32_MAX)
+				return false;
+			sub = end + 1;
+		}
 		if (w) {
 			jsonw_start_object(w);
+			if (*p == '[') {
+				jsonw_name(w, "count");
+				jsonw_uint(w, count);
+			}
 			jsonw_name(w, "kind");
-			jsonw_string(w, "pointer");
+			jsonw_string(w, *p == '[' ? "array" : "pointer");
 			jsonw_name(w, "subtype");
 		}
-		bool ok = walk_expr(p + 1, visit, ctx, w, depth + 1);
-		if (w)
-			jsonw_end_object(w);
-		return ok;
-	}
-	if (*p == '[') {
-		char *end;
-		unsigned long count = strtoul(p + 1, &end, 10);
-		if (end == p + 1 || *end != ']' || count > UINT32_MAX)
-			return false;
-		if (w) {
-			jsonw_start_object(w);
-			jsonw_name(w, "count");
-			jsonw_uint(w, count);
-			jsonw_name(w, "kind");
-			jsonw_string(w, "array");
-			jsonw_name(w, "subtype");
-		}
-		bool ok = walk_expr(end + 1, visit, ctx, w, depth + 1);
+		bool ok = walk_expr(sub, visit, ctx, w, depth + 1);
 		if (w)
 			jsonw_end_object(w);
 		return ok;
@@ -327,11 +322,14 @@ static int pack(struct symdb *db, struct text_row *rows, size_t nrows, char **ty
 	struct symdb_packed *p = &db->p;
 	size_t nsyms = 0;
 
+	if (nrows > 0xffffffu)
+		return err_set("%s: too many rows", what);
+	/* The rows are sorted: symbol k's are rows[first[k] .. first[k + 1]). */
+	size_t *first = xcalloc(nrows + 1, sizeof(*first));
 	for (size_t i = 0; i < nrows; i++)
 		if (!i || strcmp(rows[i].symbol, rows[i - 1].symbol))
-			nsyms++;
-	if (nsyms > 0xffffffu || nrows > 0xffffffu)
-		return err_set("%s: too many rows", what);
+			first[nsyms++] = i;
+	first[nsyms] = nrows;
 
 	/* Types, as one string table. */
 	size_t slen = 0;
@@ -374,12 +372,13 @@ static int pack(struct symdb *db, struct text_row *rows, size_t nrows, char **ty
 		if (seed == 64) {
 			free(fps);
 			free(bounds);
+			free(first);
 			return err_set("%s: no hash seed separates the symbol names", what);
 		}
-		size_t k = 0;
-		for (size_t i = 0; i < nrows; i++)
-			if (!i || strcmp(rows[i].symbol, rows[i - 1].symbol))
-				fps[k++] = (uint32_t)XXH3_64bits_withSeed(rows[i].symbol, strlen(rows[i].symbol), seed);
+		for (size_t k = 0; k < nsyms; k++) {
+			const char *sym = rows[first[k]].symbol;
+			fps[k] = (uint32_t)XXH3_64bits_withSeed(sym, strlen(sym), seed);
+		}
 		if (nsyms)
 			qsort(fps, nsyms, sizeof(*fps), u32_cmp);
 		bool clash = false;
@@ -396,12 +395,9 @@ static int pack(struct symdb *db, struct text_row *rows, size_t nrows, char **ty
 		db->own_slots[i] = (struct symdb_slot){ 0, SYMDB_EMPTY };
 	db->own_rows = xcalloc(nrows ? nrows : 1, sizeof(struct symdb_prow));
 	uint32_t noverflow = 0;
-	for (size_t i = 0; i < nrows;) {
-		const struct text_row *r = &rows[i];
-		uint32_t n = 1;
-		while (i + n < nrows && !strcmp(rows[i + n].symbol, r->symbol))
-			n++;
-		i += n;
+	for (size_t k = 0; k < nsyms; k++) {
+		const struct text_row *r = &rows[first[k]];
+		uint32_t n = (uint32_t)(first[k + 1] - first[k]);
 		uint32_t ref;
 		if (n == 1 && inline_ok) {
 			ref = r->type_index | bound_index(bounds, nb, r->first) << SYMDB_INLINE_TYPE_BITS |
@@ -422,6 +418,7 @@ static int pack(struct symdb *db, struct text_row *rows, size_t nrows, char **ty
 			s = (s + 1) & (nslots - 1);
 		db->own_slots[s] = (struct symdb_slot){ (uint32_t)h, ref };
 	}
+	free(first);
 
 	db->own_bounds = bounds;
 	*p = (struct symdb_packed){
