@@ -60,9 +60,10 @@ static char *path_in(const char *sub)
 	return p;
 }
 
-static char *slurp(const char *path, size_t *len)
+/* All of f (NULL: not opened), NUL-terminated, *len bytes; NULL if close_fn
+ * fails (pclose: the command did not succeed). */
+static char *slurp_from(FILE *f, int (*close_fn)(FILE *), size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *data = NULL;
 	size_t n = 0, cap = 0;
 
@@ -78,31 +79,7 @@ static char *slurp(const char *path, size_t *len)
 		if (r == 0)
 			break;
 	}
-	fclose(f);
-	data[n] = 0;
-	*len = n;
-	return data;
-}
-
-static char *slurp_cmd(const char *cmd, size_t *len)
-{
-	FILE *p = popen(cmd, "r");
-	char *data = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!p)
-		return NULL;
-	for (;;) {
-		if (cap - n < 65536) {
-			cap = cap ? cap * 2 : 1 << 20;
-			data = realloc(data, cap + 1);
-		}
-		size_t r = fread(data + n, 1, cap - n, p);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (pclose(p) != 0) {
+	if (close_fn(f) != 0) {
 		free(data);
 		return NULL;
 	}
@@ -110,6 +87,9 @@ static char *slurp_cmd(const char *cmd, size_t *len)
 	*len = n;
 	return data;
 }
+
+static char *slurp(const char *path, size_t *len) { return slurp_from(fopen(path, "rb"), fclose, len); }
+static char *slurp_cmd(const char *cmd, size_t *len) { return slurp_from(popen(cmd, "r"), pclose, len); }
 
 static void put_file(const char *path, const char *text)
 {
