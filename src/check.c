@@ -948,15 +948,11 @@ static void print_json(const struct check *c)
 	jsonw_start_object(w);
 	jsonw_name(w, "profile");
 	jsonw_start_object(w);
-	jsonw_name(w, "path");
-	jsonw_string(w, c->profile_path);
+	jsonw_string_field(w, "path", c->profile_path);
 	if (c->isf) {
-		jsonw_name(w, "producer");
-		jsonw_string(w, isf_producer(c->isf));
-		jsonw_name(w, "types");
-		jsonw_uint(w, isf_ntypes(c->isf));
-		jsonw_name(w, "symbols");
-		jsonw_uint(w, isf_nsymbols(c->isf));
+		jsonw_string_field(w, "producer", isf_producer(c->isf));
+		jsonw_uint_field(w, "types", isf_ntypes(c->isf));
+		jsonw_uint_field(w, "symbols", isf_nsymbols(c->isf));
 	}
 	if (c->banner.n) {
 		jsonw_name(w, "banner");
@@ -965,41 +961,30 @@ static void print_json(const struct check *c)
 	jsonw_end_object(w);
 	jsonw_name(w, "image");
 	jsonw_start_object(w);
-	jsonw_name(w, "path");
-	jsonw_string(w, c->image_path);
+	jsonw_string_field(w, "path", c->image_path);
 	if (c->img_open) {
-		jsonw_name(w, "format");
-		jsonw_string(w, image_format_name(c->img.format));
-		jsonw_name(w, "ranges");
-		jsonw_uint(w, c->img.nruns);
-		jsonw_name(w, "bytes");
-		jsonw_uint(w, c->img.present);
+		jsonw_string_field(w, "format", image_format_name(c->img.format));
+		jsonw_uint_field(w, "ranges", c->img.nruns);
+		jsonw_uint_field(w, "bytes", c->img.present);
 	}
 	jsonw_end_object(w);
 	if (c->input_error[0]) {
-		jsonw_name(w, "error");
-		jsonw_string(w, c->input_error);
+		jsonw_string_field(w, "error", c->input_error);
 	}
 	jsonw_name(w, "steps");
 	jsonw_start_array(w);
 	for (int s = 0; s < NSTEPS && !c->input_error[0] && c->state[s]; s++) {
 		jsonw_start_object(w);
-		jsonw_name(w, "step");
-		jsonw_uint(w, (uint64_t)s + 1);
-		jsonw_name(w, "name");
-		jsonw_string(w, step_name[s]);
-		jsonw_name(w, "ok");
-		jsonw_bool(w, c->state[s] > 0);
+		jsonw_uint_field(w, "step", (uint64_t)s + 1);
+		jsonw_string_field(w, "name", step_name[s]);
+		jsonw_bool_field(w, "ok", c->state[s] > 0);
 		if (c->state[s] < 0) {
-			jsonw_name(w, "error");
-			jsonw_string(w, c->msg[s]);
+			jsonw_string_field(w, "error", c->msg[s]);
 		}
 		if (s == STEP_BANNER) {
-			jsonw_name(w, "copies");
-			jsonw_uint(w, c->banner_copies);
+			jsonw_uint_field(w, "copies", c->banner_copies);
 			if (c->banner_copies) {
-				jsonw_name(w, "physical_address");
-				jsonw_uint(w, c->banner_pa);
+				jsonw_uint_field(w, "physical_address", c->banner_pa);
 			}
 			jsonw_name(w, "image_banners");
 			jsonw_start_array(w);
@@ -1007,84 +992,59 @@ static void print_json(const struct check *c)
 				jsonw_start_object(w);
 				jsonw_name(w, "banner");
 				jsonw_string_len(w, (const char *)c->seen[i].text, c->seen[i].len);
-				jsonw_name(w, "physical_address");
-				jsonw_uint(w, c->seen[i].pa);
-				jsonw_name(w, "copies");
-				jsonw_uint(w, c->seen[i].copies);
+				jsonw_uint_field(w, "physical_address", c->seen[i].pa);
+				jsonw_uint_field(w, "copies", c->seen[i].copies);
 				jsonw_end_object(w);
 			}
 			jsonw_end_array(w);
 			if (c->closest >= 0) {
-				jsonw_name(w, "closest");
-				jsonw_uint(w, (uint64_t)c->closest);
-				jsonw_name(w, "difference");
-				jsonw_string(w, c->diff);
+				jsonw_uint_field(w, "closest", (uint64_t)c->closest);
+				jsonw_string_field(w, "difference", c->diff);
 			}
 		}
 		if (s == STEP_KASLR) {
 			jsonw_name(w, "volatility3");
 			jsonw_start_object(w);
-			jsonw_name(w, "swapper_hits");
-			jsonw_uint(w, c->swapper_hits);
+			jsonw_uint_field(w, "swapper_hits", c->swapper_hits);
 			if (c->init_task_pa) {
-				jsonw_name(w, "init_task_physical");
-				jsonw_uint(w, c->init_task_pa);
-				jsonw_name(w, "virtual_shift");
-				jsonw_uint(w, c->aslr);
-				jsonw_name(w, "physical_shift");
-				jsonw_uint(w, c->kaslr);
-				jsonw_name(w, "dtb_symbol");
-				jsonw_string(w, c->pgt_name);
-				jsonw_name(w, "dtb");
-				jsonw_uint(w, c->dtb);
+				jsonw_uint_field(w, "init_task_physical", c->init_task_pa);
+				jsonw_uint_field(w, "virtual_shift", c->aslr);
+				jsonw_uint_field(w, "physical_shift", c->kaslr);
+				jsonw_string_field(w, "dtb_symbol", c->pgt_name);
+				jsonw_uint_field(w, "dtb", c->dtb);
 			}
 			if (c->levels) {
-				jsonw_name(w, "paging_levels");
-				jsonw_uint(w, (uint64_t)c->levels);
+				jsonw_uint_field(w, "paging_levels", (uint64_t)c->levels);
 			}
 			jsonw_end_object(w);
 			if (c->k) {
 				jsonw_name(w, "carver");
 				jsonw_start_object(w);
-				jsonw_name(w, "release");
-				jsonw_string(w, c->k->release);
-				jsonw_name(w, "text_runtime");
-				jsonw_uint(w, c->k->runtime_text);
-				jsonw_name(w, "text_physical");
-				jsonw_uint(w, c->k->pa_text);
-				jsonw_name(w, "text_link");
-				jsonw_uint(w, c->k->link_text);
-				jsonw_name(w, "virtual_shift");
-				jsonw_uint(w, c->carve_aslr);
-				jsonw_name(w, "physical_shift");
-				jsonw_uint(w, c->carve_kaslr);
-				jsonw_name(w, "how");
-				jsonw_string(w, c->k->slide_how);
+				jsonw_string_field(w, "release", c->k->release);
+				jsonw_uint_field(w, "text_runtime", c->k->runtime_text);
+				jsonw_uint_field(w, "text_physical", c->k->pa_text);
+				jsonw_uint_field(w, "text_link", c->k->link_text);
+				jsonw_uint_field(w, "virtual_shift", c->carve_aslr);
+				jsonw_uint_field(w, "physical_shift", c->carve_kaslr);
+				jsonw_string_field(w, "how", c->k->slide_how);
 				jsonw_end_object(w);
 			}
 		}
 		if (s == STEP_WALK) {
 			if (c->uts_release[0]) {
-				jsonw_name(w, "release");
-				jsonw_string(w, c->uts_release);
-				jsonw_name(w, "hostname");
-				jsonw_string(w, c->hostname);
+				jsonw_string_field(w, "release", c->uts_release);
+				jsonw_string_field(w, "hostname", c->hostname);
 			}
 			jsonw_name(w, "tasks");
 			jsonw_start_array(w);
 			for (size_t i = 0; i < c->ntasks; i++) {
 				const struct task *t = &c->tasks[i];
 				jsonw_start_object(w);
-				jsonw_name(w, "pid");
-				jsonw_int(w, t->pid);
-				jsonw_name(w, "ppid");
-				jsonw_int(w, t->ppid);
-				jsonw_name(w, "comm");
-				jsonw_string(w, t->comm);
-				jsonw_name(w, "address");
-				jsonw_uint(w, t->va);
-				jsonw_name(w, "kernel_thread");
-				jsonw_bool(w, !t->user);
+				jsonw_int_field(w, "pid", t->pid);
+				jsonw_int_field(w, "ppid", t->ppid);
+				jsonw_string_field(w, "comm", t->comm);
+				jsonw_uint_field(w, "address", t->va);
+				jsonw_bool_field(w, "kernel_thread", !t->user);
 				jsonw_name(w, "cmdline");
 				jsonw_start_array(w);
 				for (size_t a = 0; a < t->cmd_len;) {
@@ -1095,8 +1055,7 @@ static void print_json(const struct check *c)
 				}
 				jsonw_end_array(w);
 				if (t->cmd_note[0]) {
-					jsonw_name(w, "cmdline_note");
-					jsonw_string(w, t->cmd_note);
+					jsonw_string_field(w, "cmdline_note", t->cmd_note);
 				}
 				jsonw_end_object(w);
 			}
@@ -1105,37 +1064,30 @@ static void print_json(const struct check *c)
 			jsonw_start_array(w);
 			for (size_t i = 0; i < c->nmods; i++) {
 				jsonw_start_object(w);
-				jsonw_name(w, "name");
-				jsonw_string(w, c->mods[i].name);
-				jsonw_name(w, "address");
-				jsonw_uint(w, c->mods[i].va);
+				jsonw_string_field(w, "name", c->mods[i].name);
+				jsonw_uint_field(w, "address", c->mods[i].va);
 				jsonw_end_object(w);
 			}
 			jsonw_end_array(w);
 			if (c->notes[0]) {
-				jsonw_name(w, "notes");
-				jsonw_string(w, c->notes);
+				jsonw_string_field(w, "notes", c->notes);
 			}
 		}
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
 	bool fits = !c->input_error[0] && c->state[STEP_WALK] > 0;
-	jsonw_name(w, "fits");
-	jsonw_bool(w, fits);
+	jsonw_bool_field(w, "fits", fits);
 	summary(c, buf, sizeof(buf));
-	jsonw_name(w, "summary");
-	jsonw_string(w, buf);
+	jsonw_string_field(w, "summary", buf);
 	jsonw_name(w, "milliseconds");
 	jsonw_start_object(w);
 	const struct { const char *what; double t; } times[] = {
 		{ "profile", c->t_profile }, { "image", c->t_image }, { "scan", c->t_scan },
 		{ "banner", c->t_step[STEP_BANNER] }, { "kaslr", c->t_step[STEP_KASLR] }, { "walk", c->t_step[STEP_WALK] },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(times); i++) {
-		jsonw_name(w, times[i].what);
-		jsonw_uint(w, (uint64_t)(times[i].t * 1000 + 0.5));
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(times); i++)
+		jsonw_uint_field(w, times[i].what, (uint64_t)(times[i].t * 1000 + 0.5));
 	jsonw_end_object(w);
 	jsonw_end_object(w);
 	jsonw_free(w);

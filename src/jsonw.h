@@ -68,6 +68,27 @@ void jsonw_string_len(struct jsonw *w, const char *s, size_t n);
 void jsonw_uint(struct jsonw *w, uint64_t v);	/* all 64 bits, exactly */
 void jsonw_int(struct jsonw *w, int64_t v);	/* INT64_MIN included */
 void jsonw_bool(struct jsonw *w, bool v);
+/* A member: key and value in one call (bpftool's jsonw_*_field). */
+static inline void jsonw_string_field(struct jsonw *w, const char *name, const char *s)
+{
+	jsonw_name(w, name);
+	jsonw_string(w, s);
+}
+static inline void jsonw_uint_field(struct jsonw *w, const char *name, uint64_t v)
+{
+	jsonw_name(w, name);
+	jsonw_uint(w, v);
+}
+static inline void jsonw_int_field(struct jsonw *w, const char *name, int64_t v)
+{
+	jsonw_name(w, name);
+	jsonw_int(w, v);
+}
+static inline void jsonw_bool_field(struct jsonw *w, const char *name, bool v)
+{
+	jsonw_name(w, name);
+	jsonw_bool(w, v);
+}
 
 /* Parts of one document rendered concurrently: a part writer renders one
  * value into `out` (appended), indented as if it stood `depth` levels deep;

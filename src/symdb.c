@@ -192,12 +192,9 @@ static bool walk_expr(const char *p, leaf_fn visit, void *ctx, struct jsonw *w, 
 		}
 		if (w) {
 			jsonw_start_object(w);
-			if (*p == '[') {
-				jsonw_name(w, "count");
-				jsonw_uint(w, count);
-			}
-			jsonw_name(w, "kind");
-			jsonw_string(w, *p == '[' ? "array" : "pointer");
+			if (*p == '[')
+				jsonw_uint_field(w, "count", count);
+			jsonw_string_field(w, "kind", *p == '[' ? "array" : "pointer");
 			jsonw_name(w, "subtype");
 		}
 		bool ok = walk_expr(sub, visit, ctx, w, depth + 1);
@@ -208,11 +205,9 @@ static bool walk_expr(const char *p, leaf_fn visit, void *ctx, struct jsonw *w, 
 	if (!strcmp(p, "void") || !strcmp(p, "function")) {
 		if (w) {
 			jsonw_start_object(w);
-			jsonw_name(w, "kind");
-			jsonw_string(w, *p == 'v' ? "base" : "function");
+			jsonw_string_field(w, "kind", *p == 'v' ? "base" : "function");
 			if (*p == 'v') {
-				jsonw_name(w, "name");
-				jsonw_string(w, "void");
+				jsonw_string_field(w, "name", "void");
 			}
 			jsonw_end_object(w);
 		}
@@ -226,10 +221,8 @@ static bool walk_expr(const char *p, leaf_fn visit, void *ctx, struct jsonw *w, 
 	kbuf[klen] = 0;
 	if (w) {
 		jsonw_start_object(w);
-		jsonw_name(w, "kind");
-		jsonw_string(w, kbuf);
-		jsonw_name(w, "name");
-		jsonw_string(w, p + klen + 1);
+		jsonw_string_field(w, "kind", kbuf);
+		jsonw_string_field(w, "name", p + klen + 1);
 		jsonw_end_object(w);
 	}
 	return visit ? visit(kbuf, p + klen + 1, ctx) : true;
