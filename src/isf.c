@@ -20,27 +20,20 @@ static void write_metadata(const struct isf_input *in, struct jsonw *w)
 	for (int i = 0; i < in->nsources; i++) {
 		const struct isf_source *s = &in->sources[i];
 		jsonw_start_object(w);
-		jsonw_name(w, "kind");
-		jsonw_string(w, s->kind);
-		jsonw_name(w, "name");
-		jsonw_string(w, s->name);
-		jsonw_name(w, "hash_type");
-		jsonw_string(w, "sha256");
-		jsonw_name(w, "hash_value");
-		jsonw_string(w, s->sha256);
+		jsonw_string_field(w, "kind", s->kind);
+		jsonw_string_field(w, "name", s->name);
+		jsonw_string_field(w, "hash_type", "sha256");
+		jsonw_string_field(w, "hash_value", s->sha256);
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
 	jsonw_end_object(w);
 	jsonw_name(w, "producer");
 	jsonw_start_object(w);
-	jsonw_name(w, "name");
-	jsonw_string(w, "btf2isf");
-	jsonw_name(w, "version");
-	jsonw_string(w, BTF2ISF_VERSION);
+	jsonw_string_field(w, "name", "btf2isf");
+	jsonw_string_field(w, "version", BTF2ISF_VERSION);
 	jsonw_end_object(w);
-	jsonw_name(w, "format");
-	jsonw_string(w, ISF_FORMAT);
+	jsonw_string_field(w, "format", ISF_FORMAT);
 	jsonw_end_object(w);
 }
 
@@ -62,8 +55,7 @@ static bool render_symbol_value(struct jsonw *w, uint64_t key, void *types)
 	jsonw_start_object(w);
 	jsonw_name(w, "type");
 	symdb_write_type(expr, w);
-	jsonw_name(w, "address");
-	jsonw_uint(w, 0);
+	jsonw_uint_field(w, "address", 0);
 	jsonw_end_object(w);
 	return true;
 }
@@ -171,12 +163,10 @@ static void write_symbol(const struct render *sr, struct jsonw *w, size_t i, siz
 	} else {
 		symdb_write_type(expr, w);
 	}
-	jsonw_name(w, "address");
-	jsonw_uint(w, sym->addr);
+	jsonw_uint_field(w, "address", sym->addr);
 	if (sym == sr->banner) {
 		char *b64 = base64_encode(in->banner.p, in->banner.n);
-		jsonw_name(w, "constant_data");
-		jsonw_string(w, b64);
+		jsonw_string_field(w, "constant_data", b64);
 		free(b64);
 	}
 	jsonw_end_object(w);

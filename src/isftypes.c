@@ -325,36 +325,28 @@ static void write_desc(const struct isf_types *ct, struct jsonw *w, uint32_t id,
 	switch (d.kind) {
 	case D_VOID:
 	case D_BASE:
-		jsonw_name(w, "kind");
-		jsonw_string(w, "base");
-		jsonw_name(w, "name");
-		jsonw_string(w, d.kind == D_VOID ? "void" : d.name);
+		jsonw_string_field(w, "kind", "base");
+		jsonw_string_field(w, "name", d.kind == D_VOID ? "void" : d.name);
 		break;
 	case D_POINTER:
-		jsonw_name(w, "kind");
-		jsonw_string(w, "pointer");
+		jsonw_string_field(w, "kind", "pointer");
 		jsonw_name(w, "subtype");
 		write_desc(t, w, d.sub, depth + 1);
 		break;
 	case D_ARRAY:
-		jsonw_name(w, "count");
-		jsonw_uint(w, d.count);
-		jsonw_name(w, "kind");
-		jsonw_string(w, "array");
+		jsonw_uint_field(w, "count", d.count);
+		jsonw_string_field(w, "kind", "array");
 		jsonw_name(w, "subtype");
 		write_desc(t, w, d.sub, depth + 1);
 		break;
 	case D_STRUCT:
 	case D_UNION:
 	case D_ENUM:
-		jsonw_name(w, "kind");
-		jsonw_string(w, d.kind == D_STRUCT ? "struct" : d.kind == D_UNION ? "union" : "enum");
-		jsonw_name(w, "name");
-		jsonw_string(w, d.name);
+		jsonw_string_field(w, "kind", d.kind == D_STRUCT ? "struct" : d.kind == D_UNION ? "union" : "enum");
+		jsonw_string_field(w, "name", d.name);
 		break;
 	case D_FUNCTION:
-		jsonw_name(w, "kind");
-		jsonw_string(w, "function");
+		jsonw_string_field(w, "kind", "function");
 		break;
 	}
 	jsonw_end_object(w);
@@ -738,14 +730,10 @@ void isf_types_write_base_types(const struct isf_types *t, struct jsonw *w)
 		const struct base_type *b = &t->bases[i];
 		jsonw_name(w, b->name);
 		jsonw_start_object(w);
-		jsonw_name(w, "size");
-		jsonw_uint(w, b->size);
-		jsonw_name(w, "signed");
-		jsonw_bool(w, b->is_signed);
-		jsonw_name(w, "kind");
-		jsonw_string(w, b->kind);
-		jsonw_name(w, "endian");
-		jsonw_string(w, btf__endianness(t->btf) == BTF_BIG_ENDIAN ? "big" : "little");
+		jsonw_uint_field(w, "size", b->size);
+		jsonw_bool_field(w, "signed", b->is_signed);
+		jsonw_string_field(w, "kind", b->kind);
+		jsonw_string_field(w, "endian", btf__endianness(t->btf) == BTF_BIG_ENDIAN ? "big" : "little");
 		jsonw_end_object(w);
 	}
 	jsonw_end_object(w);
@@ -840,11 +828,9 @@ static void member_bits(const struct isf_types *t, const struct btf_type *st, ui
 /* What follows a field's "type": its offset, the anonymous flag, the end. */
 static void end_field(struct jsonw *w, uint32_t offset, bool anonymous)
 {
-	jsonw_name(w, "offset");
-	jsonw_uint(w, offset);
+	jsonw_uint_field(w, "offset", offset);
 	if (anonymous) {
-		jsonw_name(w, "anonymous");
-		jsonw_bool(w, true);
+		jsonw_bool_field(w, "anonymous", true);
 	}
 	jsonw_end_object(w);
 }
@@ -876,12 +862,9 @@ static void write_field(const struct isf_types *t, struct jsonw *w, const struct
 	jsonw_start_object(w);
 	jsonw_name(w, "type");
 	jsonw_start_object(w);
-	jsonw_name(w, "bit_length");
-	jsonw_uint(w, bit_size);
-	jsonw_name(w, "bit_position");
-	jsonw_uint(w, bit_off % 8);
-	jsonw_name(w, "kind");
-	jsonw_string(w, "bitfield");
+	jsonw_uint_field(w, "bit_length", bit_size);
+	jsonw_uint_field(w, "bit_position", bit_off % 8);
+	jsonw_string_field(w, "kind", "bitfield");
 	jsonw_name(w, "type");
 	write_desc(t, w, m->type, 0);
 	jsonw_end_object(w);
@@ -914,8 +897,7 @@ static void write_user_type(const struct isf_types *t, struct jsonw *w, const st
 		qsort(fields, vlen, sizeof(*fields), field_cmp);
 
 	jsonw_start_object(w);
-	jsonw_name(w, "size");
-	jsonw_uint(w, st->size);
+	jsonw_uint_field(w, "size", st->size);
 	jsonw_name(w, "fields");
 	jsonw_start_object(w);
 	for (uint16_t i = 0; i < vlen; i++) {
@@ -925,8 +907,7 @@ static void write_user_type(const struct isf_types *t, struct jsonw *w, const st
 		write_field(t, w, st, &fields[i], cache);
 	}
 	jsonw_end_object(w);
-	jsonw_name(w, "kind");
-	jsonw_string(w, btf_is_union(st) ? "union" : "struct");
+	jsonw_string_field(w, "kind", btf_is_union(st) ? "union" : "struct");
 	jsonw_end_object(w);
 }
 
@@ -989,10 +970,8 @@ static void write_enum(const struct isf_types *t, struct jsonw *w, const struct 
 		qsort(c, vlen, sizeof(*c), constant_cmp);
 
 	jsonw_start_object(w);
-	jsonw_name(w, "size");
-	jsonw_uint(w, et->size);
-	jsonw_name(w, "base");
-	jsonw_string(w, enum_base(t, et->size, any_negative));
+	jsonw_uint_field(w, "size", et->size);
+	jsonw_string_field(w, "base", enum_base(t, et->size, any_negative));
 	jsonw_name(w, "constants");
 	jsonw_start_object(w);
 	for (uint16_t i = 0; i < vlen; i++) {
