@@ -276,7 +276,10 @@ static void zstd_close(struct stream *s) { ZSTD_freeDCtx(s->u.zs.dctx); }
 
 static enum step lz4_open(struct stream *s)
 {
-	stream_advance(s, 4, 0);	/* the magic, already matched */
+	/* The magic, already matched.  Not stream_advance(): no output window
+	 * exists yet, and NULL + 0 is undefined behaviour. */
+	s->in += 4;
+	s->in_left -= 4;
 	s->u.lz4.last_block_out = LZ4_LEGACY_BLOCK;
 	s->u.lz4.after_magic = true;
 	return STEP_MORE;
