@@ -42,7 +42,7 @@ int banner_from_arg(const char *arg, struct buf *out)
 	size_t len = strlen(arg);
 
 	if (arg[0] == '@') {
-		if (map_file(arg + 1, &mf) < 0)
+		if (map_file_max(arg + 1, CAP_BANNER, "a banner", NULL, &mf) < 0)
 			return err_prefix("--banner: ");
 		text = (const char *)mf.data;
 		len = mf.size;

@@ -127,11 +127,22 @@ static bool place_base_relative(const struct image *img, uint64_t block_pa, uint
 	return false;
 }
 
+/* Appends a reason once (many candidates share one); what does not fit ends
+ * in a visible "..." rather than silently. */
 static void note(char *buf, size_t n, const char *fmt, const char *what)
 {
+	char one[256];
 	size_t used = strlen(buf);
-	if (used < n)
-		snprintf(buf + used, n - used, fmt, what);
+
+	snprintf(one, sizeof(one), fmt, what);
+	if (strstr(buf, one))
+		return;
+	if (used + strlen(one) + 4 >= n) {
+		if (used + 4 <= n && (used < 3 || strcmp(buf + used - 3, "...")))
+			memcpy(buf + used, "...", 4);
+		return;
+	}
+	memcpy(buf + used, one, strlen(one) + 1);
 }
 
 /* The kernel's own VMCOREINFO: its vmcoreinfo_data pointer holds the text's

@@ -34,7 +34,7 @@ struct carve_result {
 	size_t n;
 	struct vmcoreinfo vmci[8];
 	size_t nvmci;
-	char rejected[512];		/* why other candidates were dropped */
+	char rejected[2048];		/* why other candidates were dropped */
 	/* Every "Linux version " string in the image: only those at a kernel's
 	 * linux_banner are used; the others (printk buffer, page cache, other
 	 * kernels' leftovers) are reported. */

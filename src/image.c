@@ -362,15 +362,25 @@ static int run_cmp(const void *a, const void *b)
 
 int image_open(const char *path, struct image *img)
 {
-	struct stat st;
-	int fd, ret;
-
 	memset(img, 0, sizeof(*img));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set("%s: cannot open: %s", path, strerror(errno));
+	return image_open_fd(fd, path, img);
+}
+
+int image_open_fd(int fd, const char *path, struct image *img)
+{
+	struct stat st;
+	int ret;
+
+	memset(img, 0, sizeof(*img));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		bool stream = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
 		close(fd);
+		if (stream)	/* the image is mapped, and read at random */
+			return err_set("%s: %s, not a regular file: a memory image needs random access: give it as a file",
+				       path, file_kind_name(st.st_mode));
 		return err_set("%s: not a regular non-empty file", path);
 	}
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);

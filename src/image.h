@@ -40,6 +40,8 @@ bool image_has_header(struct span head);
 /* Open `path` as a memory image.  -1 with err_set() on malformed containers
  * (headers pointing outside the file, overlapping ranges, bad compression). */
 int image_open(const char *path, struct image *img);
+/* The same on an open fd, which the image adopts (closed on failure too). */
+int image_open_fd(int fd, const char *path, struct image *img);
 void image_close(struct image *img);
 
 /* The bytes at physical address pa, up to the end of its run. */

@@ -7,8 +7,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <lzma.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +285,80 @@ static char *dir_of(const char *path)
 	return xstrndup(path, n > 1 ? n - 1 : n);	/* keep "/" itself */
 }
 
+/* The temporary file being written, for the signal handler: a fixed buffer
+ * (a handler may not allocate), armed while the file exists.  One sink at a
+ * time writes a file in this program. */
+static char signal_tmp_path[PATH_MAX];
+static volatile sig_atomic_t signal_tmp_armed;
+
+static void remove_temp_and_die(int sig)
+{
+	int saved = errno;
+
+	if (signal_tmp_armed)
+		unlink(signal_tmp_path);
+	errno = saved;
+	/* SA_RESETHAND restored the default action, and the signal is blocked
+	 * until the handler returns: then it ends the process as it would
+	 * have (the shell sees 128 + sig). */
+	raise(sig);
+}
+
+void sink_remove_temp_on_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = remove_temp_and_die, .sa_flags = SA_RESETHAND }, old;
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		/* An ignored signal (nohup, a background job's SIGINT) stays so. */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static void arm_signal_cleanup(const char *tmp)
+{
+	size_t n = strlen(tmp);
+
+	if (signal_tmp_armed || n >= sizeof(signal_tmp_path))
+		return;
+	memcpy(signal_tmp_path, tmp, n + 1);
+	signal_tmp_armed = 1;
+}
+
+/* After the temporary name is gone (renamed or unlinked): a signal in
+ * between unlinks a name that no longer exists, which is harmless. */
+static void disarm_signal_cleanup(const char *tmp)
+{
+	if (signal_tmp_armed && !strcmp(signal_tmp_path, tmp))
+		signal_tmp_armed = 0;
+}
+
+int sink_check_path(const char *path)
+{
+	enum sink_codec codec;
+	struct stat st;
+
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	if (codec_from_name(path, &codec) < 0)
+		return -1;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return err_set("%s: is a directory", path);
+	char *dir = dir_of(path);
+	int r = 0;
+	if (stat(dir, &st) < 0)
+		r = err_set("%s: cannot use directory %s: %s", path, dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		r = err_set("%s: %s is not a directory", path, dir);
+	free(dir);
+	return r;
+}
+
 static int open_temp_file(struct sink *s, const char *path)
 {
 	struct stat st;
@@ -293,6 +369,8 @@ static int open_temp_file(struct sink *s, const char *path)
 
 	s->tmp_path = temp_template(path);
 	s->fd = mkostemp(s->tmp_path, O_CLOEXEC);
+	if (s->fd >= 0)
+		arm_signal_cleanup(s->tmp_path);
 	if (s->fd < 0) {
 		int e = errno;
 		char *dir = dir_of(path);
@@ -331,8 +409,10 @@ static void discard_temp(struct sink *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	if (s->tmp_path)
+	if (s->tmp_path) {
 		unlink(s->tmp_path);
+		disarm_signal_cleanup(s->tmp_path);
+	}
 }
 
 struct sink *sink_open(const char *path)
@@ -414,6 +494,7 @@ static int commit_file(struct sink *s)
 		return err_set("%s: cannot rename %s into place: %s", s->name,
 			       s->tmp_path, strerror(e));
 	}
+	disarm_signal_cleanup(s->tmp_path);
 	free(s->tmp_path);
 	s->tmp_path = NULL;	/* now the target: discard_temp must not unlink it */
 	sync_parent_dir(s->name);

@@ -26,6 +26,14 @@ struct sink;
  * over `path`: readers see the old file or the complete new one, never a part.
  * Returns NULL with err_set() on failure. */
 struct sink *sink_open(const char *path);
+/* What sink_open() would refuse about the name alone, checked before any
+ * work: the suffix, a directory as target, a missing directory.  0 or -1
+ * (err_set); NULL and "-" (stdout) pass. */
+int sink_check_path(const char *path);
+/* From now on SIGINT, SIGTERM and SIGHUP (unless ignored) remove the
+ * temporary file of the sink being written, then end the process by the
+ * same signal.  Call once, before sink_open(). */
+void sink_remove_temp_on_signals(void);
 /* 0, or -1 with err_set() ("NAME: write failed: REASON").  Errors are sticky:
  * after the first one every write and sink_close() fail without retrying.
  * On stdout, a reader that went away gives EPIPE only if the caller ignores

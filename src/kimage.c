@@ -49,6 +49,7 @@ struct stream {
 	size_t out_left;
 	size_t need_out;	/* step() wants a window at least this large */
 	size_t size_hint;	/* output size the container claims (0: none); may lie */
+	bool peek;		/* any content, only its first bytes (kimage_peek) */
 	char why[192];		/* reason when open()/step() return STEP_FAIL */
 	union {
 		z_stream z;
@@ -229,7 +230,7 @@ static enum step zstd_single_shot(struct stream *s)
 	bool trusted = declared != ZSTD_CONTENTSIZE_UNKNOWN;
 	size_t size = trusted ? (size_t)declared : s->size_hint;
 	size_t frame = ZSTD_findFrameCompressedSize(s->in, s->in_left);
-	if ((!trusted && !size) || ZSTD_isError(frame)) {
+	if ((!trusted && !size) || ZSTD_isError(frame) || s->peek) {
 		s->u.zs.streaming = true;
 		return STEP_MORE;
 	}
@@ -276,7 +277,10 @@ static void zstd_close(struct stream *s) { ZSTD_freeDCtx(s->u.zs.dctx); }
 
 static enum step lz4_open(struct stream *s)
 {
-	stream_advance(s, 4, 0);	/* the magic, already matched */
+	/* The magic, already matched.  Not stream_advance(): no output window
+	 * exists yet, and NULL + 0 is undefined behaviour. */
+	s->in += 4;
+	s->in_left -= 4;
 	s->u.lz4.last_block_out = LZ4_LEGACY_BLOCK;
 	s->u.lz4.after_magic = true;
 	return STEP_MORE;
@@ -602,7 +606,7 @@ static const char *pump(const struct codec *c, struct stream *s, struct buf *got
 			return s->why;
 		if (got->len > OUT_CAP)
 			return "output exceeds the 1 GiB cap (decompression bomb?)";
-		if (!elf_prefix_ok(got, false))
+		if (!s->peek && !elf_prefix_ok(got, false))
 			return "decompressed data does not start with an ELF header";
 		if (enough && got->len >= SELFMAG && got->len >= enough((struct span){ got->p, got->len }))
 			return NULL;
@@ -787,6 +791,33 @@ static int scan_for_elf_stream(struct span in, size_t skip_off, kimage_enough_fn
 		snprintf(why, why_len, "%u embedded stream(s) tried%s, none decompresses to an ELF (first: %s)",
 			 tried, stopped, first);
 	return -1;
+}
+
+#define PEEK_BYTES ((size_t)4 << 10)
+
+static size_t peek_enough(struct span so_far)
+{
+	(void)so_far;
+	return PEEK_BYTES;
+}
+
+size_t kimage_peek(struct span in, uint8_t *out, size_t n, const char **codec)
+{
+	const struct codec *c = codec_at(in, 0);
+	struct stream s = { .start = in.p, .in = in.p, .in_left = in.n, .peek = true };
+	struct buf got = { 0 };
+	size_t len = 0;
+
+	if (!c)
+		return 0;
+	if (c->open(&s) != STEP_FAIL && !pump(c, &s, &got, peek_enough)) {
+		len = got.len < n ? got.len : n;
+		memcpy(out, got.p, len);
+		*codec = c->name;
+	}
+	c->close(&s);
+	buf_free(&got);
+	return len;
 }
 
 bool kimage_is_compressed_kernel(struct span in)

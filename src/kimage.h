@@ -17,6 +17,12 @@
  * compression magic at offset 0).  Cheap; never fails. */
 bool kimage_is_compressed_kernel(struct span in);
 
+/* When `in` starts with a compressed stream: up to n (at most 4096) of its
+ * first decompressed bytes into out, whatever they are, and its codec; 0
+ * when there is no stream at offset 0 or it does not decode.  To name what a
+ * compressed file holds when it is not a kernel. */
+size_t kimage_peek(struct span in, uint8_t *out, size_t n, const char **codec);
+
 /* Find and decompress the kernel payload of `in`.
  *
  * The bzImage payload is tried first; if there is no usable setup header or

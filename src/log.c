@@ -1,11 +1,18 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int current_level = LOG_WARN;
-static char err_buf[1024];
+
+/* The recorded reason is allocated to its length: its end (the "why") is
+ * the useful part, so it is never cut.  Main thread only (worker threads
+ * report through their own structures). */
+static char *err_msg;
+static bool err_lost;	/* the last reason could not be allocated */
 
 void log_set_level(int level) { current_level = level; }
 int log_level(void) { return current_level; }
@@ -23,36 +30,63 @@ void log_msg(int level, const char *fmt, ...)
 	errno = saved;
 }
 
+/* A malloc'd rendering of fmt, or NULL when out of memory. */
+static char *vformat(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *s;
+
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || !(s = malloc((size_t)n + 1)))
+		return NULL;
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+static int err_take(char *s)
+{
+	free(err_msg);
+	err_msg = s;
+	err_lost = !s;
+	return -1;
+}
+
 int err_set(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
+	char *s = vformat(fmt, ap);
 	va_end(ap);
-	return -1;
+	return err_take(s);
 }
 
 int err_prefix(const char *fmt, ...)
 {
-	char prefix[512], old[sizeof(err_buf)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	char *prefix = vformat(fmt, ap);
 	va_end(ap);
-	memcpy(old, err_buf, sizeof(old));
-	size_t plen = strlen(prefix);
-	if (plen >= sizeof(err_buf))
-		plen = sizeof(err_buf) - 1;
-	memcpy(err_buf, prefix, plen);
-	size_t rest = sizeof(err_buf) - 1 - plen, olen = strnlen(old, sizeof(old));
-	if (olen > rest)
-		olen = rest;
-	memcpy(err_buf + plen, old, olen);
-	err_buf[plen + olen] = 0;
-	return -1;
+	if (!prefix)
+		return err_take(NULL);
+	const char *old = err_msg ? err_msg : "";
+	size_t pl = strlen(prefix), ol = strlen(old);
+	char *s = realloc(prefix, pl + ol + 1);
+	if (s)
+		memcpy(s + pl, old, ol + 1);
+	else
+		free(prefix);
+	return err_take(s);
 }
 
-const char *err_get(void) { return err_buf[0] ? err_buf : "unknown error"; }
-void err_clear(void) { err_buf[0] = 0; }
+const char *err_get(void)
+{
+	if (err_lost)
+		return "out of memory while recording an error";
+	return err_msg && err_msg[0] ? err_msg : "unknown error";
+}
+
+void err_clear(void) { err_take(NULL), err_lost = false; }

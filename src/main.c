@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -23,22 +24,32 @@ static const char usage_text[] =
 	"\n"
 	"INPUT is recognised by content: a memory image (raw, LiME, ELF core, AVML),\n"
 	"a vmlinux ELF (with or without .symtab) or a compressed vmlinuz/bzImage\n"
-	"(gzip, xz, lzma, zstd, lz4, bzip2, lzo).\n"
+	"(gzip, xz, lzma, zstd, lz4, bzip2, lzo).  INPUT - is standard input: a\n"
+	"vmlinux or vmlinuz may come through a pipe (read up to 1 GiB); a memory\n"
+	"image needs random access: give a file (or redirect one: - < FILE).\n"
 	"\n"
 	"Options:\n"
-	"  -o, --output FILE     write FILE (.json, .json.xz or .json.gz) atomically\n"
+	"  -o, --output FILE     write FILE (.json, .json.xz or .json.gz) atomically;\n"
+	"                        without -o the JSON goes to stdout, never to a terminal\n"
 	"      --live            /sys/kernel/btf/vmlinux + /proc/kallsyms, un-slid\n"
 	"      --btf FILE        raw BTF (e.g. /sys/kernel/btf/vmlinux) or an ELF with .BTF\n"
 	"      --map FILE        System.map or /proc/kallsyms text (with --btf)\n"
-	"      --banner TEXT|@FILE  the exact 'Linux version ...' banner\n"
+	"      --banner TEXT|@FILE  the exact 'Linux version ...' banner: with --btf,\n"
+	"                        or to replace a vmlinux's (not with --live or an image)\n"
 	"      --symdb FILE      use FILE instead of the built-in symbol-type table\n"
-	"      --kernel TEXT     image with several kernels: the one whose release is\n"
-	"                        TEXT or whose banner contains TEXT\n"
+	"      --kernel TEXT     memory image with several kernels: the one whose\n"
+	"                        release is TEXT or whose banner contains TEXT\n"
 	"      --pretty          indent the JSON (as dwarf2json does)\n"
 	"  -v, --verbose         report what was found and used (on stderr)\n"
-	"  -q, --quiet           no warnings\n"
+	"  -q, --quiet           no warnings (not with -v)\n"
 	"  -V, --version         print the version and exit\n"
-	"  -h, --help            print this help and exit\n";
+	"  -h, --help            print this help and exit\n"
+	"\n"
+	"Exit status: 0 written, 1 failure (one line on stderr: what, where, why),\n"
+	"2 misuse, found before any work (also: an option that does not apply to the\n"
+	"input's kind, -o into a missing directory or with another suffix, stdout a\n"
+	"terminal).  Streams are read up to a cap per kind (banner 64 KiB, symbol map\n"
+	"and symdb 256 MiB, BTF and kernel files 1 GiB).\n";
 
 struct cli {
 	struct profile_opts in;
@@ -73,6 +84,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
+	bool verbose = false, quiet = false;
 
 	c->verbosity = LOG_WARN;
 	opterr = 0;
@@ -86,8 +98,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_SYMDB: c->in.symdb_path = optarg; break;
 		case OPT_PRETTY: c->pretty = true; break;
 		case OPT_KERNEL: c->in.kernel = optarg; break;
-		case 'v': c->verbosity++; break;
-		case 'q': c->verbosity = LOG_QUIET; break;
+		case 'v': c->verbosity++; verbose = true; break;
+		case 'q': c->verbosity = LOG_QUIET; quiet = true; break;
 		case 'V':
 			printf("btf2isf %s (ISF format 6.2.0)\n", BTF2ISF_VERSION);
 			return EXIT_OK;
@@ -117,6 +129,24 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		return misuse("INPUT, --live and --btf are alternatives: give one");
 	if (!!c->in.btf_path != !!c->in.map_path)
 		return misuse("--btf and --map go together");
+	/* Options that do not apply to the input.  With INPUT, which kind it is
+	 * (and so whether --kernel or --banner applies) is known only once its
+	 * first bytes are read: profile_build() says so then, before the work. */
+	if (verbose && quiet)
+		return misuse("-v and -q are opposites: give one");
+	if (c->in.kernel && (c->in.live || c->in.btf_path))
+		return misuse("--kernel chooses among the kernels of a memory image; it does not apply to --live or --btf");
+	if (c->in.banner_arg && c->in.live)
+		return misuse("--banner does not apply to --live: the running kernel's own banner is used");
+	if (sink_check_path(c->output) < 0)
+		return misuse(err_get());
+	/* As gzip and xz refuse to put compressed data on a terminal: 20-40 MB
+	 * of JSON is of no use there.  Misuse like the other checks (gzip has
+	 * no separate status for it). */
+	if ((!c->output || !strcmp(c->output, "-")) && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "btf2isf: refusing to write JSON to a terminal; use -o FILE or redirect stdout\n");
+		return EXIT_USAGE;
+	}
 	return -1;
 }
 
@@ -146,7 +176,7 @@ static void report(const struct profile *p, const struct isf_report *r, double t
 		(const char *)p->banner.p, p->banner_source);
 	if (p->other_banners[0])
 		fprintf(stderr, "              rejected %s\n", p->other_banners);
-	if (p->image_report[0])
+	if (p->image_report)
 		fprintf(stderr, "image:        %s\n", p->image_report);
 	if (p->slide_known)
 		fprintf(stderr, "KASLR slide:  %#llx = %s\n", (unsigned long long)p->slide, p->slide_method);
@@ -157,18 +187,24 @@ static void report(const struct profile *p, const struct isf_report *r, double t
 
 static int run(const struct cli *c)
 {
-	struct profile p;
+	struct profile p = { 0 };
 	struct isf_report r;
 	struct sink *out = NULL;
 	struct jsonw *w;
 	double t0 = now_seconds(), t1, t2;
-	int ret = EXIT_FAIL;
+	int ret = EXIT_FAIL, built;
 
-	if (profile_build(&c->in, &p) < 0)
-		goto done;
-	t1 = now_seconds();
+	/* The output first: a file that cannot be created is known before the
+	 * work, and from here a signal removes its temporary file. */
+	sink_remove_temp_on_signals();
 	if (!(out = sink_open(c->output)))
 		goto done;
+	if ((built = profile_build(&c->in, &p)) < 0) {
+		if (built == PROFILE_MISUSE)
+			ret = EXIT_USAGE;
+		goto done;
+	}
+	t1 = now_seconds();
 	w = jsonw_new(out, c->pretty);
 	int werr = isf_write(&p.isf, w, &r);
 	if (jsonw_free(w) < 0 || werr < 0) {

@@ -8,10 +8,13 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -28,13 +31,31 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-static const struct mapped_file *open_input(struct profile *p, const char *path)
+/* Records an option that does not apply to the input (exit 2); returns
+ * PROFILE_MISUSE. */
+B2I_PRINTF(1, 2)
+static int misuse(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set("%s (see btf2isf --help)", msg);
+	return PROFILE_MISUSE;
+}
+
+/* Maps path; past `max` bytes a stream (pipe, /proc file) is refused as not
+ * being `what`. */
+static const struct mapped_file *open_input(struct profile *p, const char *path, size_t max,
+					    const char *what, bool (*plausible)(struct span head))
 {
 	if (p->nfiles == (int)ARRAY_SIZE(p->files)) {
 		err_set("%s: too many input files", path);
 		return NULL;
 	}
-	if (map_file(path, &p->files[p->nfiles]) < 0)
+	if (map_file_max(path, max, what, plausible, &p->files[p->nfiles]) < 0)
 		return NULL;
 	return &p->files[p->nfiles++];
 }
@@ -54,6 +75,11 @@ static bool is_raw_btf(struct span s)
 }
 
 static bool is_elf(struct span s) { return s.n >= 4 && !memcmp(s.p, "\x7f" "ELF", 4); }
+
+static bool is_btf_or_elf(struct span s) { return is_raw_btf(s) || is_elf(s); }
+
+/* System.map and kallsyms lines start with an address. */
+static bool starts_hex(struct span s) { return s.n && isxdigit(s.p[0]); }
 
 /* BTF → type model, on another core while the caller gathers and sorts the
  * symbols (both take 10-20 ms on a distribution kernel). */
@@ -168,10 +194,11 @@ static int banner_from_vmlinux(struct profile *p, const struct vmlinux *v)
 	return 0;
 }
 
-static int banner_from_option(struct profile *p, const char *arg)
+/* --banner, read by profile_build() before the work. */
+static int banner_from_option(struct profile *p)
 {
-	if (banner_from_arg(arg, &p->banner) < 0)
-		return -1;
+	buf_free(&p->banner);
+	buf_append(&p->banner, p->banner_opt.p, p->banner_opt.len);
 	snprintf(p->banner_source, sizeof(p->banner_source), "--banner");
 	return 0;
 }
@@ -183,9 +210,13 @@ static int banner_from_option(struct profile *p, const char *arg)
 static int vmlinux_kallsyms(struct profile *p, const struct vmlinux *v)
 {
 	const struct vmlinux_section *rodata = vmlinux_section(v, ".rodata");
+	struct span bytes;
+	int found = vmlinux_section_bytes(v, ".rodata", &bytes);
 
-	if (rodata && rodata->bytes.n)
-		return symbols_from_kallsyms(p, rodata->bytes, rodata->va);
+	if (found < 0)
+		return -1;
+	if (found)
+		return symbols_from_kallsyms(p, bytes, rodata->va);
 	for (size_t i = 0; i < v->nseg; i++)
 		if (!v->seg[i].writable && symbols_from_kallsyms(p, v->seg[i].bytes, v->seg[i].va) == 0)
 			return 0;
@@ -200,6 +231,8 @@ static int vmlinux_btf_by_symbols(struct profile *p, const struct vmlinux *v, co
 			    *stop = symbols_find(&p->symbols, "__stop_BTF");
 	struct span bytes;
 
+	if (vmlinux_section(v, ".BTF"))
+		return err_set("section .BTF is empty (BTF stripped?)");
 	if (v->nsec || !start || !stop)
 		return err_set("no .BTF section: the kernel was built without CONFIG_DEBUG_INFO_BTF");
 	if (stop->addr <= start->addr || !vmlinux_bytes_at(v, start->addr, &bytes) ||
@@ -214,11 +247,15 @@ static int vmlinux_btf_by_symbols(struct profile *p, const struct vmlinux *v, co
 /* A vmlinux ELF (given, or decompressed from a vmlinuz). */
 static int from_vmlinux(struct profile *p, struct span elf, const struct profile_opts *o)
 {
+	struct span btf;
+
 	if (vmlinux_open(elf, &p->vml) < 0)
 		return -1;
-	const struct vmlinux_section *btf = vmlinux_section(&p->vml, ".BTF");
-	if (btf && btf->bytes.n)
-		parse_btf(p, btf->bytes, "%s: .BTF section", o->input);
+	int found = vmlinux_section_bytes(&p->vml, ".BTF", &btf);
+	if (found < 0)
+		return -1;
+	if (found)
+		parse_btf(p, btf, "%s: .BTF section", o->input);
 	if (vmlinux_read_symtab(&p->vml, &p->symbols) == 0 && p->symbols.n) {
 		snprintf(p->symbol_source, sizeof(p->symbol_source), ".symtab (%zu entries)",
 			 p->symbols.n);
@@ -230,7 +267,7 @@ static int from_vmlinux(struct profile *p, struct span elf, const struct profile
 	if (!p->btf_found && vmlinux_btf_by_symbols(p, &p->vml, o->input) < 0)
 		return -1;
 	if (o->banner_arg)
-		return banner_from_option(p, o->banner_arg);
+		return banner_from_option(p);
 	return banner_from_vmlinux(p, &p->vml);
 }
 
@@ -246,13 +283,15 @@ static struct carved_kernel *choose_kernel(struct profile *p, const struct profi
 	struct carve_result *c = &p->carve;
 	struct carved_kernel *pick = NULL;
 	size_t matches = 0, running = 0;
-	char list[700] = "";
+	struct buf list = { 0 };
+	const char *names;
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct carved_kernel *k = &c->k[i];
-		size_t used = strlen(list);
-		snprintf(list + used, sizeof(list) - used, "%s'%s' at %#llx%s", i ? ", " : "", k->release,
+		char one[sizeof(k->release) + 64];
+		snprintf(one, sizeof(one), "%s'%s' at %#llx%s", i ? ", " : "", k->release,
 			 (unsigned long long)k->pa_text, k->running ? " (running)" : "");
+		buf_append(&list, one, strlen(one));
 		if (o->kernel ? kernel_matches(k, o->kernel) : true) {
 			matches++;
 			if (!pick || (k->running && !pick->running))
@@ -260,17 +299,22 @@ static struct carved_kernel *choose_kernel(struct profile *p, const struct profi
 			running += k->running;
 		}
 	}
+	buf_append(&list, "", 1);
+	names = (const char *)list.p;
 	if (o->kernel && !matches) {
-		err_set("--kernel '%s' matches none of the kernels in the image: %s", o->kernel, list);
-		return NULL;
-	}
-	if (matches > 1 && running != 1) {
+		err_set("--kernel '%s' matches none of the kernels in the image: %s", o->kernel, names);
+		pick = NULL;
+	} else if (matches > 1 && running != 1) {
 		err_set("the image holds %zu kernels and %s: %s; choose one with --kernel RELEASE",
-			matches, running ? "several look running" : "none is provably running", list);
-		return NULL;
+			matches, running ? "several look running" : "none is provably running", names);
+		pick = NULL;
+	} else {
+		free(p->image_report);
+		if (asprintf(&p->image_report, "kernels found: %s%s%s; scan: %s", names,
+			     c->rejected[0] ? "; rejected: " : "", c->rejected, c->scan_how) < 0)
+			p->image_report = NULL;
 	}
-	snprintf(p->image_report, sizeof(p->image_report), "kernels found: %s%s%s; scan: %s", list,
-		 c->rejected[0] ? "; rejected: " : "", c->rejected, c->scan_how);
+	buf_free(&list);
 	return pick;
 }
 
@@ -278,8 +322,15 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 {
 	struct carved_kernel *k;
 
-	if (image_open(o->input, &p->img) < 0)
+	if (o->banner_arg)
+		return misuse("--banner does not apply to a memory image: its banner is read from the kernel's own bytes, which Volatility3 matches");
+	if (p->input_fd_open) {
+		p->input_fd_open = false;	/* adopted by the image */
+		if (image_open_fd(p->input_fd, o->input, &p->img) < 0)
+			return -1;
+	} else if (image_open(o->input, &p->img) < 0) {
 		return -1;
+	}
 	/* Other banner strings are only reported with -v. */
 	struct carve_opts co = { .guess_btf = guess_btf, .ctx = p, .list_banners = log_level() >= LOG_INFO };
 	if (carve_kernels(&p->img, &co, &p->carve) < 0)
@@ -307,16 +358,10 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms in memory (%zu entries, %s layout, encoding %c)", k->ks.n,
 		 kallsyms_layout_name(k->ks.layout), (char)k->ks.enc);
-	if (o->banner_arg) {
-		if (banner_from_option(p, o->banner_arg) < 0)
-			return -1;
-	} else {
-		buf_append(&p->banner, k->banner.p, k->banner.n);
-		carve_describe_other_banners(&p->carve, k, &p->img, p->other_banners,
-					     sizeof(p->other_banners));
-		snprintf(p->banner_source, sizeof(p->banner_source), "linux_banner at physical %#llx",
-			 (unsigned long long)k->banner_pa);
-	}
+	buf_append(&p->banner, k->banner.p, k->banner.n);
+	carve_describe_other_banners(&p->carve, k, &p->img, p->other_banners, sizeof(p->other_banners));
+	snprintf(p->banner_source, sizeof(p->banner_source), "linux_banner at physical %#llx",
+		 (unsigned long long)k->banner_pa);
 	p->slide_known = k->runtime_text != 0;
 	p->slide = k->slide;
 	snprintf(p->slide_method, sizeof(p->slide_method), "%s; _text at physical %#llx%s", k->slide_how,
@@ -324,29 +369,199 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	return 0;
 }
 
+/* ---- what INPUT is ---- */
+
+struct archive_kind {
+	const char *what;		/* "a tar archive" */
+	const char *hint, *hint_tail;	/* hint + NAME + hint_tail (no tail: no NAME) */
+};
+
+/* Packages and archives handed over instead of the kernel they hold: named
+ * for what they are, with the way to the kernel inside. */
+static bool archive_kind(struct span h, struct archive_kind *k)
+{
+	if (h.n >= 8 && !memcmp(h.p, "!<arch>\n", 8)) {
+		if (h.n >= 8 + 13 && !memcmp(h.p + 8, "debian-binary", 13))
+			*k = (struct archive_kind){ "a Debian package (ar archive)",
+						    "extract its vmlinuz (dpkg-deb -x ",
+						    " DIR; then btf2isf DIR/boot/vmlinuz-*)" };
+		else
+			*k = (struct archive_kind){ "an ar archive", "give a vmlinux, vmlinuz or memory image", NULL };
+		return true;
+	}
+	if (h.n >= 4 && !memcmp(h.p, "\xed\xab\xee\xdb", 4)) {
+		*k = (struct archive_kind){ "an RPM package", "extract its vmlinuz (rpm2cpio ",
+					    " | cpio -idm; then btf2isf lib/modules/*/vmlinuz)" };
+		return true;
+	}
+	if (h.n >= 262 && !memcmp(h.p + 257, "ustar", 5)) {
+		*k = (struct archive_kind){ "a tar archive", "extract it (tar -xf ",
+					    ") and give the vmlinuz or vmlinux inside" };
+		return true;
+	}
+	if (h.n >= 6 && (!memcmp(h.p, "070701", 6) || !memcmp(h.p, "070702", 6) || !memcmp(h.p, "070707", 6))) {
+		*k = (struct archive_kind){ "a cpio archive (an initramfs?)",
+					    "give the vmlinuz of the kernel instead", NULL };
+		return true;
+	}
+	if (h.n >= 4 && !memcmp(h.p, "PK\x03\x04", 4)) {
+		*k = (struct archive_kind){ "a zip archive", "extract it (unzip ",
+					    ") and give the vmlinuz or vmlinux inside" };
+		return true;
+	}
+	return false;
+}
+
+static int refuse_archive(const char *name, const struct archive_kind *k, const char *codec)
+{
+	char how[32] = "";
+
+	if (codec)
+		snprintf(how, sizeof(how), ", %s-compressed", codec);
+	return err_set("%s: %s%s, not a kernel or memory image: %s%s%s", name, k->what, how, k->hint,
+		       k->hint_tail ? name : "", k->hint_tail ? k->hint_tail : "");
+}
+
+/* A file that starts with a compressed stream (gzip, xz, zstd, ...) but is
+ * not a compressed vmlinux: says what it holds (-1), or 0 when that is a
+ * vmlinux, cannot be told, or (unless `any`) is no known kind. */
+static int refuse_compressed_non_kernel(struct span file, const char *name, bool any)
+{
+	uint8_t head[4096];
+	const char *codec = NULL;
+	size_t n = kimage_peek(file, head, sizeof(head), &codec);
+	struct span h = { head, n };
+	struct archive_kind k;
+
+	if (!n || is_elf(h))
+		return 0;
+	if (archive_kind(h, &k))
+		return refuse_archive(name, &k, codec);
+	if (image_has_header(h))
+		return err_set("%s: a memory image, %s-compressed: decompress it into a file first (a memory image needs random access)",
+			       name, codec);
+	if (kimage_is_compressed_kernel(h))
+		return err_set("%s: %s-compressed data holding a compressed kernel (vmlinuz): decompress it into a file first",
+			       name, codec);
+	if (!any)
+		return 0;
+	return err_set("%s: %s-compressed data that is not a kernel: it decompresses to neither a vmlinux (ELF) nor a vmlinuz (first bytes %02x %02x %02x %02x)",
+		       name, codec, head[0], n > 1 ? head[1] : 0, n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
+}
+
+static const char *stream_kind_name(unsigned mode)
+{
+	return (mode & S_IFMT) == S_IFREG ? "a /proc or /sys file" : file_kind_name(mode);
+}
+
+/* Only this much of a stream is read before deciding whether it can be
+ * used at all: every magic tested lies in it (bzImage's "HdrS" at 0x202). */
+#define SNIFF_BYTES STREAM_SNIFF_BYTES
+
+/* INPUT that is a stream (pipe, character device, /proc or /sys file): a
+ * vmlinux or vmlinuz is read into memory (capped); a memory image is mapped
+ * and read at random, so it is refused after its first bytes. */
+static int open_stream_input(int fd, const char *name, unsigned mode, bool is_stdin, struct mapped_file *mf)
+{
+	struct buf head = { 0 };
+	struct archive_kind k;
+	const char *holds = NULL;
+	bool eof;
+
+	if (fd_read_upto(fd, &head, SNIFF_BYTES, &eof) < 0) {
+		int e = errno;
+		buf_free(&head);
+		return err_set("%s: read failed: %s", name, strerror(e));
+	}
+	struct span h = { head.p, head.len };
+	if (!h.n)
+		holds = "nothing";
+	else if (archive_kind(h, &k))
+		holds = k.what;
+	else if (image_has_header(h))
+		holds = "a memory image";
+	else if (!is_elf(h) && !kimage_is_compressed_kernel(h) && !is_raw_btf(h))
+		holds = "neither a vmlinux nor a vmlinuz (a raw memory image?)";
+	if (!holds)
+		return map_stream(fd, name, mode, &head, CAP_KERNEL_FILE, "a kernel file", mf);
+	buf_free(&head);
+	if (!h.n)
+		return err_set("%s: %s that gave nothing: empty", name, stream_kind_name(mode));
+	return err_set("%s: %s holding %s: only a vmlinux or vmlinuz can be read from a stream; a memory image needs random access: give it as a regular file%s",
+		       name, stream_kind_name(mode), holds, is_stdin ? " (btf2isf - < FILE also works)" : "");
+}
+
+/* INPUT (or stdin for "-"): a regular file is mapped, and its descriptor
+ * kept in p->input_fd for a memory image; a stream is read if it can be. */
+static int open_kernel_input(struct profile *p, const char *name, struct mapped_file *mf)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (p->input_is_stdin)
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+	else
+		fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set("%s: cannot open: %s", name, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		ret = err_set("%s: cannot stat: %s", name, strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		ret = err_set("%s: is a directory", name);
+	} else if (S_ISREG(st.st_mode) && (p->input_is_stdin || (strncmp(name, "/proc/", 6) && strncmp(name, "/sys/", 5)))) {
+		if (st.st_size == 0)
+			ret = err_set("%s: empty file", name);
+		else if ((ret = map_fd(fd, name, CAP_KERNEL_FILE, "a kernel file", NULL, mf)) == 0) {
+			p->input_fd = fd;
+			p->input_fd_open = true;
+			return 0;
+		}
+	} else {
+		ret = open_stream_input(fd, name, st.st_mode, p->input_is_stdin, mf);
+	}
+	close(fd);
+	return ret;
+}
+
 static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 {
-	const struct mapped_file *mf = open_input(p, o->input);
+	struct mapped_file *mf;
+	struct archive_kind ak;
 	struct span file;
 	const char *codec;
 
-	if (!mf)
+	if (p->nfiles == (int)ARRAY_SIZE(p->files))
+		return err_set("%s: too many input files", o->input);
+	mf = &p->files[p->nfiles];
+	if (open_kernel_input(p, o->input, mf) < 0)
 		return -1;
+	p->nfiles++;
 	file = (struct span){ mf->data, mf->size };
 	if (!file.n)
 		return err_set("%s: empty file", o->input);
 	if (image_has_header(file))
 		return from_memory_image(p, o);
+	if (archive_kind(file, &ak))
+		return refuse_archive(o->input, &ak, NULL);
 	if (is_elf(file)) {
+		if (o->kernel)
+			return misuse("--kernel does not apply to a vmlinux, which holds one kernel: it chooses among the kernels of a memory image");
 		add_source(p, "symtab", path_basename(o->input), file);
 		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinux (ELF)");
 		return from_vmlinux(p, file, o) < 0 ? err_prefix("%s: ", o->input) : 0;
 	}
 	if (kimage_is_compressed_kernel(file)) {
+		if (refuse_compressed_non_kernel(file, o->input, false) < 0)
+			return -1;
+		if (o->kernel)
+			return misuse("--kernel does not apply to a vmlinuz, which holds one kernel: it chooses among the kernels of a memory image");
 		add_source(p, "symtab", path_basename(o->input), file);
 		/* Only the read-only segments are needed: stop there. */
-		if (kimage_extract_vmlinux_prefix(file, &p->decompressed, &codec, vmlinux_needed_prefix) < 0)
+		if (kimage_extract_vmlinux_prefix(file, &p->decompressed, &codec, vmlinux_needed_prefix) < 0) {
+			if (refuse_compressed_non_kernel(file, o->input, true) < 0)
+				return -1;
 			return err_prefix("%s: ", o->input);
+		}
 		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinuz (%s, first %zu bytes decompressed)",
 			 codec, p->decompressed.len);
 		struct span elf = { p->decompressed.p, p->decompressed.len };
@@ -361,27 +576,28 @@ static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 /* --btf FILE --map FILE [--banner]: types and symbols from separate files. */
 static int from_btf_and_map(struct profile *p, const struct profile_opts *o)
 {
-	const struct mapped_file *bf = open_input(p, o->btf_path), *mf;
+	const struct mapped_file *bf = open_input(p, o->btf_path, CAP_KERNEL_FILE, "BTF or a vmlinux", is_btf_or_elf), *mf;
 	struct span btf;
 
 	if (!bf)
-		return -1;
+		return err_prefix("--btf: ");
 	btf = (struct span){ bf->data, bf->size };
 	if (is_elf(btf)) {
 		if (vmlinux_open(btf, &p->vml) < 0)
 			return err_prefix("%s: ", o->btf_path);
-		const struct vmlinux_section *s = vmlinux_section(&p->vml, ".BTF");
-		if (!s || !s->bytes.n)
+		int found = vmlinux_section_bytes(&p->vml, ".BTF", &btf);
+		if (found < 0)
+			return err_prefix("%s: ", o->btf_path);
+		if (!found)
 			return err_set("%s: ELF file without a .BTF section", o->btf_path);
-		btf = s->bytes;
 	} else if (!is_raw_btf(btf)) {
 		return err_set("%s: neither raw BTF (magic 0xeb9f) nor an ELF file with .BTF", o->btf_path);
 	}
 	parse_btf(p, btf, "%s", o->btf_path);
 	snprintf(p->input_kind, sizeof(p->input_kind), "BTF (%s) + symbol map", path_basename(o->btf_path));
 
-	if (!(mf = open_input(p, o->map_path)))
-		return -1;
+	if (!(mf = open_input(p, o->map_path, CAP_SYMBOL_MAP, "a symbol map", starts_hex)))
+		return err_prefix("--map: ");
 	if (symbols_parse_map((struct span){ mf->data, mf->size }, o->map_path, &p->symbols) < 0)
 		return -1;
 	symbols_finish(&p->symbols);
@@ -390,7 +606,7 @@ static int from_btf_and_map(struct profile *p, const struct profile_opts *o)
 	add_source(p, "system-map", path_basename(o->map_path), (struct span){ mf->data, mf->size });
 
 	if (o->banner_arg)
-		return banner_from_option(p, o->banner_arg);
+		return banner_from_option(p);
 	if (p->vml.nsec)
 		return banner_from_vmlinux(p, &p->vml) < 0 ? err_prefix("%s: ", o->btf_path) : 0;
 	return err_set("no banner: raw BTF and a symbol map do not contain it; add --banner TEXT or --banner @FILE (e.g. @/proc/version)");
@@ -432,13 +648,13 @@ static int require_data_symbols(const struct profile *p)
 /* The running kernel.  /proc/kallsyms holds runtime (slid) addresses. */
 static int from_live(struct profile *p, const struct profile_opts *o)
 {
-	const struct mapped_file *bf = open_input(p, "/sys/kernel/btf/vmlinux"), *kf, *vf;
+	const struct mapped_file *bf = open_input(p, "/sys/kernel/btf/vmlinux", CAP_KERNEL_FILE, "BTF", is_btf_or_elf), *kf, *vf;
 	const struct symbol *text;
 
 	if (!bf)
 		return err_prefix("--live: ");
 	parse_btf(p, (struct span){ bf->data, bf->size }, "/sys/kernel/btf/vmlinux");
-	if (!(kf = open_input(p, "/proc/kallsyms")))
+	if (!(kf = open_input(p, "/proc/kallsyms", CAP_SYMBOL_MAP, "a symbol map", starts_hex)))
 		return err_prefix("--live: ");
 	if (symbols_parse_map((struct span){ kf->data, kf->size }, "/proc/kallsyms", &p->symbols) < 0)
 		return -1;
@@ -454,14 +670,14 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 	/* Banner: the kernel's own bytes through /proc/kcore when readable. */
 	const struct symbol *lb = symbols_find(&p->symbols, "linux_banner");
 	if (o->banner_arg) {
-		if (banner_from_option(p, o->banner_arg) < 0)
+		if (banner_from_option(p) < 0)
 			return -1;
 	} else if (lb && live_read_banner(lb->addr, &p->banner) == 0) {
 		snprintf(p->banner_source, sizeof(p->banner_source), "/proc/kcore at linux_banner");
 	} else {
-		char why[64];
+		char why[256];
 		snprintf(why, sizeof(why), "%s", lb ? err_get() : "no linux_banner symbol");
-		if (!(vf = open_input(p, "/proc/version")))
+		if (!(vf = open_input(p, "/proc/version", CAP_BANNER, "a banner", NULL)))
 			return err_prefix("--live: ");
 		buf_free(&p->banner);
 		buf_append(&p->banner, vf->data, vf->size);
@@ -491,7 +707,7 @@ static bool running_kernel_banner_matches(const struct profile *p)
 	struct mapped_file mf;
 	bool same;
 
-	if (map_file("/proc/version", &mf) < 0)
+	if (map_file_max("/proc/version", CAP_BANNER, "a banner", NULL, &mf) < 0)
 		return false;
 	same = p->banner.len == mf.size + 1 && !memcmp(p->banner.p, mf.data, mf.size);
 	unmap_file(&mf);
@@ -504,6 +720,16 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 
 	memset(p, 0, sizeof(*p));
 	libbpf_set_print(libbpf_log);
+	/* A bad table or banner is found before the work, not after it. */
+	if (o->banner_arg && banner_from_arg(o->banner_arg, &p->banner_opt) < 0)
+		return -1;
+	if (o->symdb_path) {
+		if (!(p->own_symdb = symdb_load(o->symdb_path)))
+			return err_prefix("--symdb: ");
+		p->isf.symdb = p->own_symdb;
+	} else {
+		p->isf.symdb = symdb_builtin();
+	}
 	char image[512];
 	if (o->live && find_running_kernel_image(image, sizeof(image))) {
 		struct profile_opts io = *o;
@@ -517,8 +743,15 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 		ret = from_live(p, o);
 	else if (o->btf_path)
 		ret = from_btf_and_map(p, o);
-	else
+	else if (!strcmp(o->input, "-")) {
+		struct profile_opts io = *o;
+		io.input = "stdin";	/* for messages and the source name */
+		p->input_is_stdin = true;
+		ret = from_kernel_file(p, &io);
+	} else
 		ret = from_kernel_file(p, o);
+	if (ret == PROFILE_MISUSE)
+		return ret;
 	if (ret < 0) {
 		/* Every path reads the BTF first: if it is bad, that is the
 		 * first thing wrong with the input. */
@@ -530,13 +763,6 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 	banner_release(p->banner.p, p->banner.len, p->release, sizeof(p->release));
 	if (!kver_parse(p->release, &p->isf.version))
 		return err_set("banner release '%s' has no X.Y version", p->release);
-	if (o->symdb_path) {
-		if (!(p->own_symdb = symdb_load(o->symdb_path)))
-			return err_prefix("--symdb: ");
-		p->isf.symdb = p->own_symdb;
-	} else {
-		p->isf.symdb = symdb_builtin();
-	}
 	if (finish_types(p) < 0)
 		return -1;
 	for (int i = 0; i < p->isf.nsources; i++)
@@ -556,6 +782,7 @@ void profile_free(struct profile *p)
 	btf__free(p->btf);
 	symbols_free(&p->symbols);
 	buf_free(&p->banner);
+	buf_free(&p->banner_opt);
 	vmlinux_close(&p->vml);
 	carve_free(&p->carve);
 	image_close(&p->img);
@@ -563,5 +790,8 @@ void profile_free(struct profile *p)
 	symdb_free(p->own_symdb);
 	for (int i = 0; i < p->nfiles; i++)
 		unmap_file(&p->files[i]);
+	if (p->input_fd_open)
+		close(p->input_fd);
+	free(p->image_report);
 	memset(p, 0, sizeof(*p));
 }

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 struct profile_opts {
-	const char *input;	/* kernel file (vmlinux, vmlinuz, raw BTF) */
+	const char *input;	/* kernel file or memory image; "-": stdin */
 	const char *btf_path;	/* --btf */
 	const char *map_path;	/* --map */
 	const char *banner_arg;	/* --banner TEXT|@FILE */
@@ -28,23 +28,27 @@ struct profile {
 	struct isf_types *types;	/* both made by a thread job: see finish_types() */
 	struct symbols symbols;
 	struct buf banner;		/* exact bytes, "\n\0" included */
+	struct buf banner_opt;		/* --banner, as read before the work */
 	char release[128];
 	struct isf_input isf;		/* ready for isf_write() */
 
 	/* how it was obtained, for --verbose */
 	char input_kind[64];		/* "vmlinuz (zstd) → vmlinux", ... */
 	char symbol_source[96];		/* ".symtab", "kallsyms (6.4+ layout, ...)" */
-	char banner_source[96];
+	char banner_source[320];
 	bool slide_known;
 	uint64_t slide;
 	char slide_method[384];
-	char image_report[1600];	/* memory images: kernels found, choice, rejects */
+	char *image_report;		/* memory images: kernels found, choice, rejects (owned) */
 	char other_banners[512];	/* memory images: banner strings not used */
 	size_t btf_size;
 
 	/* owned storage behind the spans above */
 	struct mapped_file files[3];
 	int nfiles;
+	int input_fd;			/* INPUT, kept open for a memory image */
+	bool input_fd_open;
+	bool input_is_stdin;		/* INPUT "-" */
 	struct buf decompressed;
 	struct vmlinux vml;
 	struct symdb *own_symdb;
@@ -58,6 +62,13 @@ struct profile {
 	bool btf_found;
 };
 
+/* An option that does not apply to the input, found once the input's kind is
+ * known (--kernel with a vmlinuz, --banner with a memory image): exit 2. */
+#define PROFILE_MISUSE (-2)
+
+/* 0, -1 (err_set: the input is bad) or PROFILE_MISUSE (err_set).  The
+ * result must be freed with profile_free() whatever the outcome; a zeroed
+ * struct may be freed too. */
 int profile_build(const struct profile_opts *o, struct profile *p);
 void profile_free(struct profile *p);
 

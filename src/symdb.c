@@ -423,6 +423,9 @@ static int pack(struct symdb *db, struct text_row *rows, size_t nrows, char **ty
 	return 0;
 }
 
+/* A stream of NUL bytes (/dev/zero) is no table: refused at once. */
+static bool is_text(struct span head) { return !memchr(head.p, 0, head.n); }
+
 struct symdb *symdb_load(const char *path)
 {
 	struct mapped_file mf;
@@ -430,7 +433,7 @@ struct symdb *symdb_load(const char *path)
 	size_t nrows = 0, cap = 0, lineno = 0;
 	char *text;
 
-	if (map_file(path, &mf) < 0)
+	if (map_file_max(path, CAP_SYMDB, "a symdb table", is_text, &mf) < 0)
 		return NULL;
 	text = xstrndup((const char *)mf.data, mf.size);
 	unmap_file(&mf);
@@ -465,8 +468,13 @@ struct symdb *symdb_load(const char *path)
 		}
 		rows[nrows++] = r;
 	}
-	if (nrows)
-		qsort(rows, nrows, sizeof(*rows), text_row_cmp);
+	if (!nrows) {
+		/* An empty table would type nothing: a smaller profile, silently. */
+		err_set("%s: no rows (want 'symbol<TAB>first<TAB>last<TAB>type' lines)", path);
+		free(text);
+		return NULL;
+	}
+	qsort(rows, nrows, sizeof(*rows), text_row_cmp);
 
 	/* Distinct type expressions, sorted (deterministic output). */
 	char **types = xcalloc(nrows ? nrows : 1, sizeof(*types));

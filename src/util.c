@@ -180,58 +180,138 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-/* Files that cannot be mapped (pipes, procfs/sysfs with st_size 0 or lying)
- * are read into the heap instead. */
-static int read_whole_fd(int fd, const char *path, struct mapped_file *mf)
+int fd_read_upto(int fd, struct buf *b, size_t limit, bool *eof)
 {
-	struct buf b = { 0 };
-
-	for (;;) {
-		buf_reserve(&b, 1 << 16);
-		ssize_t r = read(fd, b.p + b.len, b.cap - b.len);
+	*eof = false;
+	while (b->len < limit) {
+		if (b->cap == b->len) {
+			/* Grow by doubling, but never past the limit: a capped read
+			 * of a stream must not reserve twice the cap. */
+			size_t cap = b->cap < (64u << 10) ? (64u << 10) : b->cap * 2;
+			if (cap > limit || cap < b->cap)
+				cap = limit;
+			b->p = xrealloc(b->p, cap);
+			b->cap = cap;
+		}
+		ssize_t r = read(fd, b->p + b->len, b->cap - b->len);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			buf_free(&b);
-			return err_set("%s: read failed: %s", path, strerror(errno));
+			return -1;
 		}
-		if (r == 0)
+		if (r == 0) {
+			*eof = true;
 			break;
-		b.len += (size_t)r;
+		}
+		b->len += (size_t)r;
 	}
-	mf->data = b.p;
-	mf->size = b.len;
-	mf->heap = true;
 	return 0;
 }
 
-int map_file(const char *path, struct mapped_file *mf)
+const char *file_kind_name(unsigned mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO: return "a pipe";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	case S_IFDIR: return "a directory";
+	default: return "a file";
+	}
+}
+
+/* "64 KiB", "256 MiB", "1 GiB": the caps are whole units. */
+static void size_text(size_t n, char *out, size_t len)
+{
+	if (n >= (1u << 30) && n % (1u << 30) == 0)
+		snprintf(out, len, "%zu GiB", n >> 30);
+	else if (n >= (1u << 20) && n % (1u << 20) == 0)
+		snprintf(out, len, "%zu MiB", n >> 20);
+	else
+		snprintf(out, len, "%zu KiB", n >> 10);
+}
+
+int map_stream(int fd, const char *name, unsigned mode, struct buf *b, size_t max, const char *what,
+	       struct mapped_file *mf)
+{
+	bool eof;
+
+	/* One byte more than the cap tells "exactly the cap" from "more". */
+	if (fd_read_upto(fd, b, max < SIZE_MAX ? max + 1 : max, &eof) < 0) {
+		int e = errno;
+		buf_free(b);
+		return err_set("%s: read failed: %s", name, strerror(e));
+	}
+	if (b->len > max) {
+		char cap[32];
+		size_text(max, cap, sizeof(cap));
+		buf_free(b);
+		return err_set("%s: %s that gave more than %s, more than %s can be: is it the right file?",
+			       name, (mode & S_IFMT) == S_IFREG ? "a /proc or /sys file" : file_kind_name(mode),
+			       cap, what);
+	}
+	mf->data = b->p;
+	mf->size = b->len;
+	mf->heap = true;
+	memset(b, 0, sizeof(*b));	/* adopted by mf */
+	return 0;
+}
+
+int map_fd(int fd, const char *name, size_t max, const char *what, bool (*plausible)(struct span head),
+	   struct mapped_file *mf)
 {
 	struct stat st;
-	int fd, ret = 0;
+	struct buf b = { 0 };
+
+	memset(mf, 0, sizeof(*mf));
+	if (fstat(fd, &st) < 0)
+		return err_set("%s: cannot stat: %s", name, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return err_set("%s: is a directory", name);
+	/* procfs and sysfs report sizes that are 0 or wrong: read those. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && strncmp(name, "/sys/", 5) != 0 &&
+	    strncmp(name, "/proc/", 6) != 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p != MAP_FAILED) {
+			mf->data = p;
+			mf->size = (size_t)st.st_size;
+			return 0;
+		}
+	}
+	if (plausible) {
+		/* Judge the first bytes before reading up to the cap. */
+		bool eof;
+		if (fd_read_upto(fd, &b, STREAM_SNIFF_BYTES, &eof) < 0) {
+			int e = errno;
+			buf_free(&b);
+			return err_set("%s: read failed: %s", name, strerror(e));
+		}
+		if (!plausible((struct span){ b.p, b.len })) {
+			buf_free(&b);
+			return err_set("%s: %s whose first bytes are not %s", name,
+				       S_ISREG(st.st_mode) ? "a /proc or /sys file" : file_kind_name(st.st_mode), what);
+		}
+	}
+	return map_stream(fd, name, st.st_mode, &b, max, what, mf);
+}
+
+int map_file_max(const char *path, size_t max, const char *what, bool (*plausible)(struct span head),
+		 struct mapped_file *mf)
+{
+	int fd, ret;
 
 	memset(mf, 0, sizeof(*mf));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set("%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		ret = err_set("%s: cannot stat: %s", path, strerror(errno));
-	} else if (S_ISDIR(st.st_mode)) {
-		ret = err_set("%s: is a directory", path);
-	} else if (S_ISREG(st.st_mode) && st.st_size > 0 &&
-		   strncmp(path, "/sys/", 5) != 0 && strncmp(path, "/proc/", 6) != 0) {
-		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED) {
-			ret = read_whole_fd(fd, path, mf);
-		} else {
-			mf->data = p;
-			mf->size = (size_t)st.st_size;
-		}
-	} else {
-		ret = read_whole_fd(fd, path, mf);
-	}
+	ret = map_fd(fd, path, max, what, plausible, mf);
 	close(fd);
 	return ret;
+}
+
+int map_file(const char *path, struct mapped_file *mf)
+{
+	return map_file_max(path, CAP_KERNEL_FILE, "an input file", NULL, mf);
 }
 
 void unmap_file(struct mapped_file *mf)

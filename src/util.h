@@ -67,7 +67,39 @@ struct mapped_file {
 	size_t size;
 	bool heap;
 };
+
+/* Caps on what is read from an input that cannot be mapped (a pipe, a
+ * character device, a /proc or /sys file), by what it must be; past the cap
+ * the read stops with an error instead of filling memory (/dev/zero). */
+#define CAP_BANNER ((size_t)64 << 10)		/* a banner is < 1 KiB, /proc/version too */
+#define CAP_SYMBOL_MAP ((size_t)256 << 20)	/* /proc/kallsyms with modules ~ 20 MiB, System.map ~ 5 MiB */
+#define CAP_SYMDB ((size_t)256 << 20)		/* symdb/symdb.txt ~ 3 MiB */
+/* A vmlinux with DWARF is up to ~1 GiB (raw BTF ~ 10 MiB): also the cap on a
+ * decompressed vmlinuz (kimage.c). */
+#define CAP_KERNEL_FILE ((size_t)1 << 30)
+
+/* How much of a stream is read before judging whether to read the rest. */
+#define STREAM_SNIFF_BYTES ((size_t)64 << 10)
+
+/* Maps path; what a stream must be ("a banner") names it past the cap `max`,
+ * or when plausible (may be NULL) rejects its first STREAM_SNIFF_BYTES (so
+ * /dev/zero is refused at once).  Regular files are mapped whole, unjudged.
+ * map_file() uses CAP_KERNEL_FILE. */
+int map_file_max(const char *path, size_t max, const char *what, bool (*plausible)(struct span head),
+		 struct mapped_file *mf);
 int map_file(const char *path, struct mapped_file *mf);
+/* The same on an open fd (not closed); name is for messages. */
+int map_fd(int fd, const char *name, size_t max, const char *what, bool (*plausible)(struct span head),
+	   struct mapped_file *mf);
+/* A stream's bytes: those already in *b (adopted: *b is emptied) and the rest
+ * of fd, at most max in all; mode (st_mode) names the kind in messages. */
+int map_stream(int fd, const char *name, unsigned mode, struct buf *b, size_t max, const char *what,
+	       struct mapped_file *mf);
+/* read(2) into b until EOF (*eof set) or until b holds limit bytes; growth
+ * never reserves past limit.  -1 with errno on a read error. */
+int fd_read_upto(int fd, struct buf *b, size_t limit, bool *eof);
+/* "a pipe", "a character device", ... for an st_mode. */
+const char *file_kind_name(unsigned mode);
 void unmap_file(struct mapped_file *mf);
 
 /* Lower-case hex SHA-256 of data into out[65]. */

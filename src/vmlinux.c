@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <elf.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Plain bounds-checked reading of the ELF64 headers: the input may be a
@@ -15,6 +16,14 @@ static const char *section_name(struct span shstr, uint32_t off)
 	return memchr(s, 0, shstr.n - off) ? s : "";
 }
 
+/* The diagnosis for a header that points past the end: the file was cut
+ * (or is corrupt), which is not the same as the section being absent. */
+static int past_end(const char *what, uint64_t off, uint64_t size, size_t file_size)
+{
+	return err_set("ELF: %s at offset %#llx size %#llx extends past the end of the %zu-byte file: truncated or corrupt",
+		       what, (unsigned long long)off, (unsigned long long)size, file_size);
+}
+
 static struct span file_range(struct span f, uint64_t off, uint64_t size)
 {
 	if (!span_has(f, off, size))
@@ -25,14 +34,22 @@ static struct span file_range(struct span f, uint64_t off, uint64_t size)
 /* PT_LOAD segments whose file bytes are present (wholly or in part). */
 static int read_segments(struct vmlinux *v, const Elf64_Ehdr *eh)
 {
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    !span_has(v->file, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
-		return err_set("ELF: program header table (offset %#llx, %u entries) lies outside the file",
-			       (unsigned long long)eh->e_phoff, eh->e_phnum);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return err_set("ELF: program header entries of %u bytes, not %zu", eh->e_phentsize,
+			       sizeof(Elf64_Phdr));
+	if (!span_has(v->file, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
+		return past_end("program header table", eh->e_phoff,
+				(uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), v->file.n);
 	v->seg = xcalloc(eh->e_phnum ? eh->e_phnum : 1, sizeof(*v->seg));
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
 		memcpy(&ph, v->file.p + eh->e_phoff + (size_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_LOAD && !(ph.p_flags & PF_W) && !span_has(v->file, ph.p_offset, ph.p_filesz) &&
+		    !v->ro_cut) {
+			v->ro_cut = true;	/* an error only without section headers */
+			v->ro_cut_off = ph.p_offset;
+			v->ro_cut_size = ph.p_filesz;
+		}
 		if (ph.p_type != PT_LOAD || !ph.p_filesz || ph.p_offset >= v->file.n)
 			continue;
 		uint64_t len = ph.p_filesz < v->file.n - ph.p_offset ? ph.p_filesz : v->file.n - ph.p_offset;
@@ -80,10 +97,16 @@ int vmlinux_open(struct span file, struct vmlinux *v)
 		return -1;
 	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 ||
 	    !span_has(file, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr))) {
+		/* A vmlinuz decompressed only as far as needed ends after its
+		 * read-only segments: they must all be there. */
+		if (v->ro_cut)
+			return past_end("read-only segment", v->ro_cut_off, v->ro_cut_size, file.n);
 		if (v->nseg)
-			return 0;	/* cut after the segments we need */
-		return err_set("ELF: section header table (offset %#llx, %u entries) lies outside the %zu-byte file",
-			       (unsigned long long)eh.e_shoff, eh.e_shnum, file.n);
+			return 0;
+		if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0)
+			return err_set("ELF: no section headers and no loadable segments");
+		return past_end("section header table", eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr),
+				file.n);
 	}
 
 	const uint8_t *sh = file.p + eh.e_shoff;
@@ -92,6 +115,8 @@ int vmlinux_open(struct span file, struct vmlinux *v)
 		return err_set("ELF: section name table index %u out of range", eh.e_shstrndx);
 	memcpy(&strsh, sh + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strsh));
 	struct span shstr = file_range(file, strsh.sh_offset, strsh.sh_size);
+	if (!shstr.p)	/* every name would be "": no .BTF, no .rodata */
+		return past_end("section name table", strsh.sh_offset, strsh.sh_size, file.n);
 
 	v->sec = xcalloc(eh.e_shnum, sizeof(*v->sec));
 	for (unsigned i = 0; i < eh.e_shnum; i++) {
@@ -101,13 +126,22 @@ int vmlinux_open(struct span file, struct vmlinux *v)
 		out->name = section_name(shstr, s.sh_name);
 		out->va = s.sh_addr;
 		out->flags = s.sh_flags;
-		if (s.sh_type != SHT_NOBITS)
+		out->off = s.sh_offset;
+		out->size = s.sh_size;
+		if (s.sh_type != SHT_NOBITS) {
 			out->bytes = file_range(file, s.sh_offset, s.sh_size);
+			out->past_end = s.sh_size && !out->bytes.p;
+		}
 		if (s.sh_type == SHT_SYMTAB && s.sh_link < eh.e_shnum) {
 			Elf64_Shdr ls;
 			memcpy(&ls, sh + (size_t)s.sh_link * sizeof(Elf64_Shdr), sizeof(ls));
-			v->symtab = file_range(file, s.sh_offset, s.sh_size);
+			/* Else the symbols would silently come from elsewhere. */
+			if (out->past_end)
+				return past_end("section .symtab", s.sh_offset, s.sh_size, file.n);
+			v->symtab = out->bytes;
 			v->strtab = file_range(file, ls.sh_offset, ls.sh_size);
+			if (ls.sh_size && !v->strtab.p)
+				return past_end("the string table of .symtab", ls.sh_offset, ls.sh_size, file.n);
 		}
 	}
 	return 0;
@@ -126,6 +160,21 @@ const struct vmlinux_section *vmlinux_section(const struct vmlinux *v, const cha
 		if (!strcmp(v->sec[i].name, name))
 			return &v->sec[i];
 	return NULL;
+}
+
+int vmlinux_section_bytes(const struct vmlinux *v, const char *name, struct span *out)
+{
+	const struct vmlinux_section *s = vmlinux_section(v, name);
+	char what[64];
+
+	*out = (struct span){ NULL, 0 };
+	if (!s)
+		return 0;
+	snprintf(what, sizeof(what), "section %s", name);
+	if (s->past_end)
+		return past_end(what, s->off, s->size, v->file.n);
+	*out = s->bytes;
+	return s->bytes.n ? 1 : 0;
 }
 
 static bool bytes_in(uint64_t base, struct span bytes, uint64_t va, struct span *out)

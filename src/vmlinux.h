@@ -11,6 +11,8 @@ struct vmlinux_section {
 	uint64_t va;
 	struct span bytes;	/* empty for SHT_NOBITS */
 	uint64_t flags;
+	uint64_t off, size;	/* as the header says */
+	bool past_end;		/* the header points past the end of the file */
 };
 
 /* A loadable segment: how the file maps to virtual addresses when the
@@ -29,6 +31,8 @@ struct vmlinux {
 	size_t nseg;
 	struct span symtab, strtab;	/* .symtab and its string table, if present */
 	bool is_64;
+	bool ro_cut;			/* a read-only PT_LOAD is not wholly in the file */
+	uint64_t ro_cut_off, ro_cut_size;
 };
 
 /* Parse section and program headers; -1 with err_set() if `file` is not a
@@ -43,6 +47,9 @@ size_t vmlinux_needed_prefix(struct span so_far);
 void vmlinux_close(struct vmlinux *v);
 
 const struct vmlinux_section *vmlinux_section(const struct vmlinux *v, const char *name);
+/* A section's bytes: 1 with *out, 0 when absent or empty, -1 (err_set)
+ * when its header points past the end of the file (truncated or corrupt). */
+int vmlinux_section_bytes(const struct vmlinux *v, const char *name, struct span *out);
 /* Bytes from virtual address va to the end of the section holding it. */
 bool vmlinux_bytes_at(const struct vmlinux *v, uint64_t va, struct span *out);
 /* Add the named defined symbols of .symtab; -1 (no err) if there is none. */
