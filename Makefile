@@ -14,14 +14,17 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
 LIBS    := -lbpf -lelf -lz -llzma -lzstd -llz4 -lbz2 -llzo2 -lsnappy -lxxhash -ljson-c \
            -lnettle -lstdc++
 
+# Objects of different compilers never mix: clang builds go to *-clang.
+CC_TAG  := $(if $(findstring clang,$(notdir $(firstword $(CC)))),-clang)
+
 ifeq ($(SAN),1)
-BUILD   := build/san
+BUILD   := build/san$(CC_TAG)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The sanitizers' runtimes need a shared libc.
 LDFLAGS += -fsanitize=address,undefined -static-libgcc
 LDLIBS  := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lm -lpthread
 else
-BUILD   := build/rel
+BUILD   := build/rel$(CC_TAG)
 LDFLAGS += -static-pie
 LDLIBS  := $(LIBS) -lm
 endif
