@@ -89,8 +89,12 @@ static void stream_advance(struct stream *s, size_t used_in, size_t made_out)
 {
 	s->in += used_in;
 	s->in_left -= used_in;
-	s->out += made_out;
-	s->out_left -= made_out;
+	/* lz4_open skips the magic before any output buffer exists: NULL + 0
+	 * is undefined (clang's UBSan). */
+	if (made_out) {
+		s->out += made_out;
+		s->out_left -= made_out;
+	}
 }
 
 static size_t stream_pos(const struct stream *s) { return (size_t)(s->in - s->start); }
