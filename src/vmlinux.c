@@ -82,14 +82,17 @@ int vmlinux_open(struct span file, struct vmlinux *v)
 	    !span_has(file, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr))) {
 		if (v->nseg)
 			return 0;	/* cut after the segments we need */
-		return err_set("ELF: section header table (offset %#llx, %u entries) lies outside the %zu-byte file",
-			       (unsigned long long)eh.e_shoff, eh.e_shnum, file.n);
+		err_set("ELF: section header table (offset %#llx, %u entries) lies outside the %zu-byte file",
+			(unsigned long long)eh.e_shoff, eh.e_shnum, file.n);
+		goto fail;
 	}
 
 	const uint8_t *sh = file.p + eh.e_shoff;
 	Elf64_Shdr strsh;
-	if (eh.e_shstrndx >= eh.e_shnum)
-		return err_set("ELF: section name table index %u out of range", eh.e_shstrndx);
+	if (eh.e_shstrndx >= eh.e_shnum) {
+		err_set("ELF: section name table index %u out of range", eh.e_shstrndx);
+		goto fail;
+	}
 	memcpy(&strsh, sh + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strsh));
 	struct span shstr = file_range(file, strsh.sh_offset, strsh.sh_size);
 
@@ -111,6 +114,9 @@ int vmlinux_open(struct span file, struct vmlinux *v)
 		}
 	}
 	return 0;
+fail:
+	vmlinux_close(v);	/* the segments read so far (found leaking by fuzz_vmlinux) */
+	return -1;
 }
 
 void vmlinux_close(struct vmlinux *v)
