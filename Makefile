@@ -14,14 +14,25 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
 LIBS    := -lbpf -lelf -lz -llzma -lzstd -llz4 -lbz2 -llzo2 -lsnappy -lxxhash -ljson-c \
            -lnettle -lstdc++
 
-ifeq ($(SAN),1)
-BUILD   := build/san
+# Objects of different compilers never mix: clang builds go to *-clang.
+CC_TAG  := $(if $(findstring clang,$(notdir $(firstword $(CC)))),-clang)
+
+ifeq ($(FUZZ),1)
+# libFuzzer harnesses (make fuzz): clang only; the library is instrumented for
+# coverage, the harnesses link libFuzzer's main.
+BUILD   := build/fuzz
+CFLAGS  += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+           -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined -static-libgcc
+LDLIBS  := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lm -lpthread
+else ifeq ($(SAN),1)
+BUILD   := build/san$(CC_TAG)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The sanitizers' runtimes need a shared libc.
 LDFLAGS += -fsanitize=address,undefined -static-libgcc
 LDLIBS  := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lm -lpthread
 else
-BUILD   := build/rel
+BUILD   := build/rel$(CC_TAG)
 LDFLAGS += -static-pie
 LDLIBS  := $(LIBS) -lm
 endif
@@ -30,6 +41,10 @@ LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/symdb_data.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Every fuzz harness is also built with a plain replay main as a unit test
+# (test_fuzz_NAME), which feeds it tests/fuzz/regress/NAME/: any compiler.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+UNIT_BINS += $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
 BIN       := $(BUILD)/btf2isf
 
 all: $(BIN) btf2isf
@@ -63,6 +78,16 @@ $(BUILD)/symdb_data.o: $(BUILD)/symdb_data.c
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libb2i.a | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libb2i.a $(LDLIBS)
 
+$(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(BUILD)/libb2i.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Isrc -Itests/fuzz -DFUZZ_NAME='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/replay.c \
+	    $(BUILD)/libb2i.a $(LDLIBS)
+
+# The libFuzzer binaries themselves (FUZZ=1 CC=clang; `make fuzz` sets both).
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libb2i.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Isrc -Itests/fuzz $(LDFLAGS) -o $@ $< $(BUILD)/libb2i.a $(LDLIBS)
+
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz_%)
+
 $(BUILD) $(BUILD)/tests:
 	mkdir -p $@
 
@@ -87,6 +112,19 @@ check: all units
 bench: all
 	BTF2ISF=$(abspath $(BIN)) python3 scripts/bench
 
+# Fuzzing (README "Fuzzing"): each harness for FUZZ_SECONDS on the seeds
+# scripts/fuzz-seeds makes in .cache/fuzz/; fuzz-smoke is CI's short run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	$(MAKE) FUZZ=1 CC=$(FUZZ_CC) fuzz-bins
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz build/fuzz $(FUZZ_ONLY)
+
+fuzz-smoke:
+	$(MAKE) FUZZ=1 CC=$(FUZZ_CC) fuzz-bins
+	FUZZ_SECONDS=20 scripts/fuzz build/fuzz $(FUZZ_ONLY)
+
 install: all
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/btf2isf
 	install -D -m 644 man/btf2isf.1 $(DESTDIR)$(PREFIX)/share/man/man1/btf2isf.1
@@ -94,5 +132,5 @@ install: all
 clean:
 	rm -rf build btf2isf
 
-.PHONY: all units check bench install clean symdb-gen symdb
+.PHONY: all units check bench install clean symdb-gen symdb fuzz fuzz-smoke fuzz-bins
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

@@ -237,6 +237,12 @@ static int avml_list_frames(struct span in, size_t range, uint64_t want, uint64_
 			    snappy_uncompressed_length((const char *)body + 4, len - 4, &n) != SNAPPY_OK)
 				return err_set("AVML: corrupt snappy frame at stream offset %#llx",
 					       (unsigned long long)off);
+			/* A frame holds at most 64 KiB (snappy framing format), and
+			 * snappy expands at most 64 bytes per 3 read: a few bytes
+			 * claiming GiBs must not size the range's buffer. */
+			if (n > 65536 || (type == 0x00 && n > (size_t)(len - 4) * 32))
+				return err_set("AVML: snappy frame at stream offset %#llx claims %zu bytes",
+					       (unsigned long long)off, n);
 			if (n > want - got)
 				return err_set("AVML: frame larger than its range");
 			if (pl->n == pl->cap) {

@@ -28,6 +28,9 @@
 #define ZSTD_WINDOWLOG_LIMIT 30		/* a window beyond the output cap is pointless */
 #define MAX_SCAN_TRIES 256		/* the fallback scan on a hostile file is bounded */
 #define SCAN_OUTPUT_BUDGET ((size_t)2 << 30)	/* by tries and by bytes decoded in vain */
+/* Kernels compress 3-6x: a declared size above 64x the compressed bytes is
+ * not believed (a few bytes must not preallocate 1 GiB); decoding streams. */
+#define HINT_RATIO 64
 
 /* x86 boot protocol, Documentation/arch/x86/boot.rst */
 #define BOOT_SETUP_SECTS 0x1f1
@@ -230,7 +233,7 @@ static enum step zstd_single_shot(struct stream *s)
 	bool trusted = declared != ZSTD_CONTENTSIZE_UNKNOWN;
 	size_t size = trusted ? (size_t)declared : s->size_hint;
 	size_t frame = ZSTD_findFrameCompressedSize(s->in, s->in_left);
-	if ((!trusted && !size) || ZSTD_isError(frame) || s->peek) {
+	if ((!trusted && !size) || ZSTD_isError(frame) || s->peek || size / HINT_RATIO > frame) {
 		s->u.zs.streaming = true;
 		return STEP_MORE;
 	}
@@ -635,7 +638,7 @@ static int decode_stream(const struct codec *c, struct span in, size_t file_off,
 	struct buf got = { 0 };
 	const char *failure = NULL;
 
-	if (size_hint <= OUT_CAP)
+	if (size_hint <= OUT_CAP && size_hint / HINT_RATIO <= in.n)
 		s.size_hint = size_hint;
 	if (s.size_hint)
 		grow_exact(&got, s.size_hint + FIRST_WINDOW);

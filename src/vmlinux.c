@@ -80,12 +80,10 @@ size_t vmlinux_needed_prefix(struct span so_far)
 	return end && end < SIZE_MAX ? (size_t)end : SIZE_MAX;
 }
 
-int vmlinux_open(struct span file, struct vmlinux *v)
+static int parse_headers(struct span file, struct vmlinux *v)
 {
 	Elf64_Ehdr eh;
 
-	memset(v, 0, sizeof(*v));
-	v->file = file;
 	if (file.n < sizeof(eh) || memcmp(file.p, ELFMAG, SELFMAG))
 		return err_set("not an ELF file");
 	memcpy(&eh, file.p, sizeof(eh));
@@ -145,6 +143,16 @@ int vmlinux_open(struct span file, struct vmlinux *v)
 		}
 	}
 	return 0;
+}
+
+int vmlinux_open(struct span file, struct vmlinux *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->file = file;
+	if (parse_headers(file, v) == 0)
+		return 0;
+	vmlinux_close(v);	/* the segments read so far (found leaking by fuzz_vmlinux) */
+	return -1;
 }
 
 void vmlinux_close(struct vmlinux *v)
