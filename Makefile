@@ -1,4 +1,4 @@
-# btf2isf — build, test, benchmark.  `make`, `make check`, `make check SAN=1`, `make bench`.
+# btf2isf — build, test, benchmark.  `make`, `make demo`, `make check`, `make check SAN=1`, `make bench`.
 CC      ?= cc
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
@@ -109,6 +109,11 @@ check: all units
 	BTF2ISF=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) SAN=$(SAN) \
 	    bash tests/run
 
+# The README's first command: Debian's current kernel booted under QEMU, its
+# profile made from the memory image alone and checked on it (scripts/demo).
+demo: all
+	BTF2ISF=$(abspath $(BIN)) bash scripts/demo
+
 bench: all
 	BTF2ISF=$(abspath $(BIN)) python3 scripts/bench
 
@@ -132,5 +137,5 @@ install: all
 clean:
 	rm -rf build btf2isf
 
-.PHONY: all units check bench install clean symdb-gen symdb fuzz fuzz-smoke fuzz-bins
+.PHONY: all units check demo bench install clean symdb-gen symdb fuzz fuzz-smoke fuzz-bins
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

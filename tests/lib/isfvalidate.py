@@ -7,8 +7,9 @@ Usage:  isfvalidate.py FILE[.xz|.gz] [--schema schema-6.2.0.json] [--mandatory F
 Two kinds of checks:
 
 1. JSON schema: the file is validated with python3-jsonschema against Volatility3's
-   schema-6.2.0.json (``--schema``, else ``$REF/schema-6.2.0.json``), as Volatility3 does when it
-   loads the file.  A verbatim validation of a 60 MB ISF takes over a minute, so by default the
+   schema-6.2.0.json (``--schema``, else ``$REF/schema-6.2.0.json``, else the copy in a Volatility3
+   source tree at ``$CACHE/volatility3``, where tests/t_volatility looks for one), as Volatility3
+   does when it loads the file.  A verbatim validation of a 60 MB ISF takes over a minute, so by default the
    document is split along the schema's own structure (top level, each user type without its
    fields, each field, each symbol) and identical pieces are validated once; integer offsets,
    sizes and addresses are replaced by 0 for that, which is exact because schema 6.2.0 only
@@ -22,9 +23,10 @@ Two kinds of checks:
    dwarf|symtab|system-map; addresses are integers in [0, 2^64).  References to undefined
    structs are only counted (Volatility3 fails on them lazily, and dwarf2json has some too).
 
-Exit status: 0 valid; 1 violations (the first --max are printed); 2 unreadable input;
-77 the invariants hold but no schema (or no jsonschema module) is available -- the reason is
-the last line.  Functions ``check_invariants(isf, mandatory)`` and ``schema_errors(isf, schema)``
+The two are independent: the invariants always run (they need nothing but the file), the schema
+when one is found.  Exit status: 0 valid; 1 violations of either (the first --max are printed);
+2 unreadable input; 77 the invariants hold but no schema (or no jsonschema module) is available --
+the reason is the last line.  Functions ``check_invariants(isf, mandatory)`` and ``schema_errors(isf, schema)``
 return lists of messages for use from Python.
 """
 
@@ -271,13 +273,28 @@ def schema_errors(isf, schema, full=False, limit=20):
     return errors
 
 
+def schema_candidates():
+    """Where a copy of schema-6.2.0.json may be, without --schema: the reference data, then
+    Volatility3's own source tree (it ships the schema) in the cache."""
+    out = []
+    if os.environ.get('REF'):
+        out.append(os.path.join(os.environ['REF'], 'schema-6.2.0.json'))
+    cache = os.environ.get('CACHE') or os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                    '..', '..', '.cache')
+    out.append(os.path.normpath(os.path.join(cache, 'volatility3', 'volatility3', 'schemas',
+                                             'schema-6.2.0.json')))
+    return out
+
+
 def find_schema(path):
     """(schema dict, None) or (None, reason)."""
     if path is None:
-        ref = os.environ.get('REF')
-        if not ref:
-            return None, 'no schema: give --schema or set $REF to the reference directory'
-        path = os.path.join(ref, 'schema-6.2.0.json')
+        found = [p for p in schema_candidates() if os.path.isfile(p)]
+        if not found:
+            return None, ('no schema: %s%s; give --schema'
+                          % ('' if os.environ.get('REF') else '$REF is unset; ',
+                             ', '.join('no ' + p for p in schema_candidates())))
+        path = found[0]
     if not os.path.isfile(path):
         return None, 'no schema: %s does not exist' % path
     try:
@@ -305,7 +322,8 @@ def default_mandatory(path):
 def parse_args(argv):
     ap = argparse.ArgumentParser(description='Validate an ISF for Volatility3 (format 6.2.0).')
     ap.add_argument('file', help='ISF (.json, .json.xz, .json.gz)')
-    ap.add_argument('--schema', help='schema-6.2.0.json (default: $REF/schema-6.2.0.json)')
+    ap.add_argument('--schema', help='schema-6.2.0.json (default: $REF/schema-6.2.0.json, else '
+                                     "Volatility3's in $CACHE/volatility3)")
     ap.add_argument('--mandatory', help='mandatory user types, one per line '
                                         '(default: $REF/mandatory-types.txt or built-in)')
     ap.add_argument('--no-schema', action='store_true', help='check the invariants only')
@@ -322,12 +340,18 @@ def main(argv=None):
     except (OSError, ValueError) as e:
         print('isfvalidate: %s' % e, file=sys.stderr)
         return 2
+    # The two parts are reported apart: a missing schema never hides the invariants' verdict.
     violations, notes = check_invariants(isf, mandatory)
-    schema, reason = (None, None) if args.no_schema else find_schema(args.schema)
-    if schema is not None:
-        violations += ['schema: ' + m for m in schema_errors(isf, schema, args.full, args.max)]
     for note in notes:
         print('note: ' + note)
+    print('invariants: %s' % ('%d violations' % len(violations) if violations else 'OK'))
+    schema, reason = (None, 'not asked (--no-schema)') if args.no_schema else find_schema(args.schema)
+    if schema is not None:
+        errs = ['schema: ' + m for m in schema_errors(isf, schema, args.full, args.max)]
+        print('schema 6.2.0: %s' % ('%d violations' % len(errs) if errs else 'OK'))
+        violations += errs
+    else:
+        print('schema 6.2.0: not checked: %s' % reason)
     for v in violations[:args.max]:
         print('VIOLATION ' + v)
     if len(violations) > args.max:
@@ -335,14 +359,13 @@ def main(argv=None):
     if violations:
         print('isfvalidate: %s: INVALID (%d violations)' % (args.file, len(violations)))
         return 1
-    if reason:
+    if schema is None and not args.no_schema:
         print('isfvalidate: invariants hold, schema not checked')
         print(reason)
         return 77
     print('isfvalidate: %s: OK (%s)' % (args.file, 'invariants only' if args.no_schema
                                          else 'schema 6.2.0 and invariants'))
     return 0
-
 
 if __name__ == '__main__':
     sys.exit(main())
