@@ -517,7 +517,7 @@ void carve_symbols(struct carved_kernel *k, struct symbols *s)
 			addr = e->addr - k->slide;
 		v[i] = (struct symbol){ addr, e->name, e->type, e->absolute };
 	}
-	symbols_take(s, t->names, t->names_size, v, t->n);
+	symbols_take(s, t->names, t->names_size, t->names_size, v, t->n);
 	t->names = NULL;
 	t->names_size = 0;
 	/* Fresh memory costs more than reused memory (see util.h). */
