@@ -140,7 +140,7 @@ static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t
 		const struct ksym *e = ksym_by_name(&t, i);
 		v[i] = (struct symbol){ e->addr, e->name, e->type, e->absolute };
 	}
-	symbols_take(&p->symbols, t.names, t.names_size, t.names_size, v, t.n);
+	symbols_take(&p->symbols, t.names, t.names_size, t.names_cap, v, t.n);
 	t.names = NULL;
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms (%zu entries, %s layout, encoding %c)", t.n, kallsyms_layout_name(t.layout),
