@@ -3,6 +3,7 @@
 #include "banner.h"
 #include "kallsyms.h"
 #include "kimage.h"
+#include "ldsyms.h"
 #include "live.h"
 #include "log.h"
 
@@ -142,6 +143,8 @@ static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t
 	}
 	symbols_take(&p->symbols, t.names, t.names_size, t.names_cap, v, t.n);
 	t.names = NULL;
+	p->symbols_by_kallsyms = true;
+	p->nkallsyms_tables = kallsyms_table_symbols(&t, va, p->kallsyms_tables);
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms (%zu entries, %s layout, encoding %c)", t.n, kallsyms_layout_name(t.layout),
 		 (char)t.enc);
@@ -304,6 +307,8 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	add_source(p, "symtab", path_basename(o->input), k->btf);
 	carve_symbols(k, &p->symbols);
 	symbols_finish(&p->symbols);
+	p->symbols_by_kallsyms = true;
+	p->nkallsyms_tables = carve_table_symbols(k, p->kallsyms_tables);
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms in memory (%zu entries, %s layout, encoding %c)", k->ks.n,
 		 kallsyms_layout_name(k->ks.layout), (char)k->ks.enc);
@@ -482,8 +487,25 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 	snprintf(p->slide_method, sizeof(p->slide_method), "runtime _text %#llx - link _text %#llx (%s)",
 		 (unsigned long long)text->addr, (unsigned long long)link_text, how);
 	symbols_unslide(&p->symbols, p->slide);
+	p->symbols_by_kallsyms = true;	/* its tables' places: not in /proc/kallsyms before 7.0 */
 	add_source(p, "system-map", "kallsyms", (struct span){ kf->data, kf->size });
 	return 0;
+}
+
+/* What System.map has and kallsyms does not list: its own tables (before
+ * 7.0) and the linker script's absolute symbols.  Names already present are
+ * kept as they are. */
+static void add_system_map_symbols(struct profile *p)
+{
+	struct symbol_def add[KALLSYMS_TABLE_SYMBOLS + LDSYMS_MAX];
+	size_t n = p->nkallsyms_tables;
+
+	memcpy(add, p->kallsyms_tables, n * sizeof(*add));
+	n += ldsyms_derive(&p->symbols, &p->isf.version, add + n);
+	size_t added = symbols_insert(&p->symbols, add, n);
+	size_t used = strlen(p->symbol_source);
+	if (added && used < sizeof(p->symbol_source))
+		snprintf(p->symbol_source + used, sizeof(p->symbol_source) - used, " + %zu (tables, ld script)", added);
 }
 
 static bool running_kernel_banner_matches(const struct profile *p)
@@ -530,6 +552,8 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 	banner_release(p->banner.p, p->banner.len, p->release, sizeof(p->release));
 	if (!kver_parse(p->release, &p->isf.version))
 		return err_set("banner release '%s' has no X.Y version", p->release);
+	if (p->symbols_by_kallsyms)
+		add_system_map_symbols(p);
 	if (o->symdb_path) {
 		if (!(p->own_symdb = symdb_load(o->symdb_path)))
 			return err_prefix("--symdb: ");
