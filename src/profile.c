@@ -434,6 +434,31 @@ static int require_data_symbols(const struct profile *p)
 	return 0;
 }
 
+/* kallsyms' own tables, which /proc/kallsyms lists only from 7.0: decoded
+ * from the running kernel's .rodata through /proc/kcore.  Where that is not
+ * readable they stay out of the profile (README). */
+static void live_kallsyms_tables(struct profile *p)
+{
+	const struct symbol *a = symbols_find(&p->symbols, "__start_rodata"),
+			    *b = symbols_find(&p->symbols, "__end_rodata");
+	struct kallsyms_table t;
+	struct buf bytes = { 0 };
+
+	if (symbols_find(&p->symbols, "kallsyms_num_syms") || !a || !b || b->addr <= a->addr ||
+	    b->addr - a->addr > (64u << 20))
+		return;
+	uint64_t va = a->addr + p->slide;	/* a, b are un-slid already */
+	if (live_read(va, (size_t)(b->addr - a->addr), &bytes) == 0 &&
+	    kallsyms_carve((struct span){ bytes.p, bytes.len }, va, &t) == 0) {
+		p->nkallsyms_tables = kallsyms_table_symbols(&t, a->addr, p->kallsyms_tables);
+		kallsyms_free(&t);
+	} else {
+		pr_info("--live: kallsyms' tables not added: %s\n", err_get());
+	}
+	err_clear();
+	buf_free(&bytes);
+}
+
 /* The running kernel.  /proc/kallsyms holds runtime (slid) addresses. */
 static int from_live(struct profile *p, const struct profile_opts *o)
 {
@@ -487,7 +512,8 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 	snprintf(p->slide_method, sizeof(p->slide_method), "runtime _text %#llx - link _text %#llx (%s)",
 		 (unsigned long long)text->addr, (unsigned long long)link_text, how);
 	symbols_unslide(&p->symbols, p->slide);
-	p->symbols_by_kallsyms = true;	/* its tables' places: not in /proc/kallsyms before 7.0 */
+	p->symbols_by_kallsyms = true;
+	live_kallsyms_tables(p);
 	add_source(p, "system-map", "kallsyms", (struct span){ kf->data, kf->size });
 	return 0;
 }
