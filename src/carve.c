@@ -289,6 +289,7 @@ static int make_kernel(const struct image *img, uint64_t window_pa, struct kalls
 	k->banner_pa = to_pa(&pl, lb->addr);
 	banner_release(s.p, blen, k->release, sizeof(k->release));
 	k->pa_text = to_pa(&pl, text->addr);
+	k->ks_pa = window_pa;
 	if (kaslr(img, k, t, &pl, res) < 0)
 		return -1;
 	k->ks = *t;
@@ -528,12 +529,17 @@ void carve_symbols(struct carved_kernel *k, struct symbols *s)
 			addr = e->addr - k->slide;
 		v[i] = (struct symbol){ addr, e->name, e->type, e->absolute };
 	}
-	symbols_take(s, t->names, t->names_size, v, t->n);
+	symbols_take(s, t->names, t->names_size, t->names_cap, v, t->n);
 	t->names = NULL;
-	t->names_size = 0;
+	t->names_size = t->names_cap = 0;
 	/* Fresh memory costs more than reused memory (see util.h). */
 	free(t->syms);
 	free(t->by_name);
 	t->syms = NULL;
 	t->by_name = NULL;
+}
+
+size_t carve_table_symbols(const struct carved_kernel *k, struct symbol_def out[KALLSYMS_TABLE_SYMBOLS])
+{
+	return kallsyms_table_symbols(&k->ks, k->ks_pa - k->pa_text + k->link_text, out);
 }

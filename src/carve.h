@@ -20,6 +20,7 @@ struct carved_kernel {
 	uint64_t banner_pa;
 	char release[65];
 
+	uint64_t ks_pa;			/* physical address ks's off_* count from */
 	uint64_t pa_text;		/* physical load address of _text */
 	uint64_t link_text;		/* link-time _text (System.map) */
 	uint64_t runtime_text;		/* virtual _text in this boot (0: unknown) */
@@ -76,5 +77,10 @@ void carve_free(struct carve_result *r);
  * takes over k's names; k's address table is freed (its counts and layout
  * stay), so that the memory serves what comes next. */
 void carve_symbols(struct carved_kernel *k, struct symbols *s);
+
+/* kallsyms' own arrays (kallsyms_table_symbols) at link-time addresses: the
+ * kernel image is physically contiguous, so VA = PA - pa_text + link_text.
+ * Valid after carve_symbols(). */
+size_t carve_table_symbols(const struct carved_kernel *k, struct symbol_def out[KALLSYMS_TABLE_SYMBOLS]);
 
 #endif

@@ -34,8 +34,8 @@
 /* Total decoded name bytes; real tables need < 10 MiB. */
 #define KS_MAX_POOL (256u << 20)
 #define KS_TOKEN_INDEX_SIZE 512u
-/* Lowest kernel virtual address on x86_64 and arm64 (48-bit and LA57 alike). */
-#define KERNEL_VA_MIN 0xffff800000000000ull
+/* KERNEL_VA_MIN (symbols.h): the lowest kernel virtual address on x86_64 and
+ * arm64 (48-bit and LA57 alike). */
 
 const uint8_t kallsyms_landmark[KALLSYMS_LANDMARK_LEN] = {
 	'0', 0, '1', 0, '2', 0, '3', 0, '4', 0, '5', 0, '6', 0, '7', 0, '8', 0, '9', 0,
@@ -278,7 +278,7 @@ struct names {
 	char *types;
 	uint32_t *name_off;
 	char *pool;
-	size_t pool_size;
+	size_t pool_size, pool_cap;
 };
 
 struct cand {
@@ -527,10 +527,12 @@ static bool decode_names(struct carver *k, struct cand *c)
 	/* One pool: the second part's after the first's. */
 	for (uint32_t i = part[1].from; i < part[1].to; i++)
 		d->name_off[i] += (uint32_t)part[0].pool.len;
+	buf_reserve(&part[0].pool, part[1].pool.len + KALLSYMS_NAMES_ROOM);
 	buf_append(&part[0].pool, part[1].pool.p, part[1].pool.len);
 	buf_free(&part[1].pool);
 	d->pool = (char *)part[0].pool.p;
 	d->pool_size = part[0].pool.len;
+	d->pool_cap = part[0].pool.cap;
 	d->ok = true;
 	return true;
 }
@@ -744,6 +746,7 @@ static void table_fill(struct cand *c, const struct placement *pl, enum ksym_enc
 	t->syms = syms;
 	t->names = c->dec.pool;
 	t->names_size = c->dec.pool_size;
+	t->names_cap = c->dec.pool_cap;
 	c->dec.pool = NULL;
 	t->enc = enc;
 	t->layout = pl->layout;
@@ -1148,4 +1151,24 @@ void kallsyms_free_all(struct kallsyms_table *tables, int n)
 	for (int i = 0; i < n; i++)
 		kallsyms_free(&tables[i]);
 	free(tables);
+}
+
+size_t kallsyms_table_symbols(const struct kallsyms_table *t, uint64_t va_of_start,
+			      struct symbol_def out[KALLSYMS_TABLE_SYMBOLS])
+{
+	size_t n = 0;
+	/* Type D, as System.map lists them. */
+#define TABLE(name, off) (out[n++] = (struct symbol_def){ name, va_of_start + (off), 'D', false })
+	TABLE(t->enc == KSYM_ENC_ABSOLUTE ? "kallsyms_addresses" : "kallsyms_offsets", t->off_addresses);
+	if (t->has_relative_base)
+		TABLE("kallsyms_relative_base", t->off_relative_base);
+	TABLE("kallsyms_num_syms", t->off_num_syms);
+	TABLE("kallsyms_names", t->off_names);
+	TABLE("kallsyms_markers", t->off_markers);
+	TABLE("kallsyms_token_table", t->off_token_table);
+	TABLE("kallsyms_token_index", t->off_token_index);
+	if (t->has_seqs)
+		TABLE("kallsyms_seqs_of_names", t->off_seqs);
+#undef TABLE
+	return n;
 }

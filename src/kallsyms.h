@@ -20,6 +20,7 @@
 #ifndef B2I_KALLSYMS_H
 #define B2I_KALLSYMS_H
 
+#include "symbols.h"
 #include "util.h"
 
 enum ksym_encoding {
@@ -52,6 +53,9 @@ struct kallsyms_table {
 	struct ksym *syms;	/* owned; kallsyms (address) order */
 	char *names;		/* owned pool of NUL-terminated names (no type char) */
 	size_t names_size;
+	size_t names_cap;	/* its allocated size: names_size + KALLSYMS_NAMES_ROOM
+				 * or more, so that symbols_insert() adds a few
+				 * names without copying megabytes */
 	enum ksym_encoding enc;
 	enum ksym_layout layout;
 	uint64_t relative_base;	/* as stored (B/C); 0 otherwise */
@@ -116,6 +120,19 @@ void kallsyms_free(struct kallsyms_table *t);
 #define KALLSYMS_LANDMARK_LEN 20
 extern const uint8_t kallsyms_landmark[KALLSYMS_LANDMARK_LEN];
 void kallsyms_free_all(struct kallsyms_table *tables, int n);
+
+#define KALLSYMS_NAMES_ROOM 512
+
+/* kallsyms' own arrays as symbols at va_of_start + their offsets in the
+ * region (va_of_start: the link-time address of the region's first byte):
+ * kallsyms_addresses (encoding A) or kallsyms_offsets, kallsyms_relative_base
+ * (B/C), kallsyms_num_syms, _names, _markers, _token_table, _token_index and
+ * kallsyms_seqs_of_names when present.  System.map has them; kallsyms only
+ * lists them itself from 7.0.  Fills out[] (names are static); returns the
+ * count, at most KALLSYMS_TABLE_SYMBOLS. */
+#define KALLSYMS_TABLE_SYMBOLS 8
+size_t kallsyms_table_symbols(const struct kallsyms_table *t, uint64_t va_of_start,
+			      struct symbol_def out[KALLSYMS_TABLE_SYMBOLS]);
 
 /* "pre-4.20", "4.20-6.1", "6.2-6.3", "6.4-6.19" or "7.0+" (for messages). */
 const char *kallsyms_layout_name(enum ksym_layout layout);

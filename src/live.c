@@ -81,11 +81,13 @@ uint64_t live_link_text(const char *release, char *how, size_t how_len)
 	return link;
 }
 
-int live_read_banner(uint64_t va, struct buf *out)
+/* Reads up to len bytes at va (fewer at the end of its mapping) into out;
+ * the count, or -1 with err_set. */
+static ssize_t kcore_read(uint64_t va, size_t len, struct buf *out)
 {
 	int fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
 	Elf64_Ehdr eh;
-	int ret = -1;
+	ssize_t ret = -1;
 
 	if (fd < 0)
 		return err_set("/proc/kcore: %s", strerror(errno));
@@ -100,19 +102,58 @@ int live_read_banner(uint64_t va, struct buf *out)
 			break;
 		if (ph.p_type != PT_LOAD || va < ph.p_vaddr || va - ph.p_vaddr >= ph.p_memsz)
 			continue;
-		uint8_t bytes[BANNER_MAX];
-		ssize_t n = pread(fd, bytes, sizeof(bytes), (off_t)(ph.p_offset + (va - ph.p_vaddr)));
-		size_t len = n > 0 ? banner_len((struct span){ bytes, (size_t)n }) : 0;
-		if (!len) {
-			ret = err_set("/proc/kcore: no banner at %#llx", (unsigned long long)va);
+		if (len > ph.p_memsz - (va - ph.p_vaddr))
+			len = (size_t)(ph.p_memsz - (va - ph.p_vaddr));
+		buf_reserve(out, len);
+		size_t got = 0;
+		while (got < len) {
+			ssize_t n = pread(fd, out->p + out->len + got, len - got,
+					  (off_t)(ph.p_offset + (va - ph.p_vaddr) + got));
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (!got) {
+			ret = err_set("/proc/kcore: cannot read %#llx", (unsigned long long)va);
 			goto out;
 		}
-		buf_append(out, bytes, len);
-		ret = 0;
+		out->len += got;
+		ret = (ssize_t)got;
 		goto out;
 	}
 	ret = err_set("/proc/kcore: address %#llx is not mapped", (unsigned long long)va);
 out:
 	close(fd);
 	return ret;
+}
+
+int live_read(uint64_t va, size_t len, struct buf *out)
+{
+	size_t before = out->len;
+	ssize_t n = kcore_read(va, len, out);
+
+	if (n < 0)
+		return -1;
+	if ((size_t)n < len) {
+		out->len = before;
+		return err_set("/proc/kcore: %#llx..%#llx is not mapped in one piece", (unsigned long long)va,
+			       (unsigned long long)(va + len));
+	}
+	return 0;
+}
+
+int live_read_banner(uint64_t va, struct buf *out)
+{
+	struct buf b = { 0 };
+	size_t len;
+
+	if (kcore_read(va, BANNER_MAX, &b) < 0)
+		return -1;
+	if (!(len = banner_len((struct span){ b.p, b.len }))) {
+		buf_free(&b);
+		return err_set("/proc/kcore: no banner at %#llx", (unsigned long long)va);
+	}
+	buf_append(out, b.p, len);
+	buf_free(&b);
+	return 0;
 }

@@ -10,6 +10,10 @@
  * default 0xffffffff81000000.  `how` receives a description. */
 uint64_t live_link_text(const char *release, char *how, size_t how_len);
 
+/* Read len bytes at runtime address `va` through /proc/kcore (one mapping
+ * must hold them all).  Returns 0 and appends them to out, or -1 (err_set). */
+int live_read(uint64_t va, size_t len, struct buf *out);
+
 /* Read the banner bytes at runtime address `va` through /proc/kcore.
  * Returns 0 and appends them (NUL included) to out, or -1 (err_set). */
 int live_read_banner(uint64_t va, struct buf *out);

@@ -3,6 +3,7 @@
 #include "banner.h"
 #include "kallsyms.h"
 #include "kimage.h"
+#include "ldsyms.h"
 #include "live.h"
 #include "log.h"
 
@@ -166,8 +167,10 @@ static int symbols_from_kallsyms(struct profile *p, struct span region, uint64_t
 		const struct ksym *e = ksym_by_name(&t, i);
 		v[i] = (struct symbol){ e->addr, e->name, e->type, e->absolute };
 	}
-	symbols_take(&p->symbols, t.names, t.names_size, v, t.n);
+	symbols_take(&p->symbols, t.names, t.names_size, t.names_cap, v, t.n);
 	t.names = NULL;
+	p->symbols_by_kallsyms = true;
+	p->nkallsyms_tables = kallsyms_table_symbols(&t, va, p->kallsyms_tables);
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms (%zu entries, %s layout, encoding %c)", t.n, kallsyms_layout_name(t.layout),
 		 (char)t.enc);
@@ -355,6 +358,8 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	add_source(p, "symtab", path_basename(o->input), k->btf);
 	carve_symbols(k, &p->symbols);
 	symbols_finish(&p->symbols);
+	p->symbols_by_kallsyms = true;
+	p->nkallsyms_tables = carve_table_symbols(k, p->kallsyms_tables);
 	snprintf(p->symbol_source, sizeof(p->symbol_source),
 		 "kallsyms in memory (%zu entries, %s layout, encoding %c)", k->ks.n,
 		 kallsyms_layout_name(k->ks.layout), (char)k->ks.enc);
@@ -645,6 +650,31 @@ static int require_data_symbols(const struct profile *p)
 	return 0;
 }
 
+/* kallsyms' own tables, which /proc/kallsyms lists only from 7.0: decoded
+ * from the running kernel's .rodata through /proc/kcore.  Where that is not
+ * readable they stay out of the profile (README). */
+static void live_kallsyms_tables(struct profile *p)
+{
+	const struct symbol *a = symbols_find(&p->symbols, "__start_rodata"),
+			    *b = symbols_find(&p->symbols, "__end_rodata");
+	struct kallsyms_table t;
+	struct buf bytes = { 0 };
+
+	if (symbols_find(&p->symbols, "kallsyms_num_syms") || !a || !b || b->addr <= a->addr ||
+	    b->addr - a->addr > (64u << 20))
+		return;
+	uint64_t va = a->addr + p->slide;	/* a, b are un-slid already */
+	if (live_read(va, (size_t)(b->addr - a->addr), &bytes) == 0 &&
+	    kallsyms_carve((struct span){ bytes.p, bytes.len }, va, &t) == 0) {
+		p->nkallsyms_tables = kallsyms_table_symbols(&t, a->addr, p->kallsyms_tables);
+		kallsyms_free(&t);
+	} else {
+		pr_info("--live: kallsyms' tables not added: %s\n", err_get());
+	}
+	err_clear();
+	buf_free(&bytes);
+}
+
 /* The running kernel.  /proc/kallsyms holds runtime (slid) addresses. */
 static int from_live(struct profile *p, const struct profile_opts *o)
 {
@@ -698,8 +728,26 @@ static int from_live(struct profile *p, const struct profile_opts *o)
 	snprintf(p->slide_method, sizeof(p->slide_method), "runtime _text %#llx - link _text %#llx (%s)",
 		 (unsigned long long)text->addr, (unsigned long long)link_text, how);
 	symbols_unslide(&p->symbols, p->slide);
+	p->symbols_by_kallsyms = true;
+	live_kallsyms_tables(p);
 	add_source(p, "system-map", "kallsyms", (struct span){ kf->data, kf->size });
 	return 0;
+}
+
+/* What System.map has and kallsyms does not list: its own tables (before
+ * 7.0) and the linker script's absolute symbols.  Names already present are
+ * kept as they are. */
+static void add_system_map_symbols(struct profile *p)
+{
+	struct symbol_def add[KALLSYMS_TABLE_SYMBOLS + LDSYMS_MAX];
+	size_t n = p->nkallsyms_tables;
+
+	memcpy(add, p->kallsyms_tables, n * sizeof(*add));
+	n += ldsyms_derive(&p->symbols, &p->isf.version, add + n);
+	size_t added = symbols_insert(&p->symbols, add, n);
+	size_t used = strlen(p->symbol_source);
+	if (added && used < sizeof(p->symbol_source))
+		snprintf(p->symbol_source + used, sizeof(p->symbol_source) - used, " + %zu (tables, ld script)", added);
 }
 
 static bool running_kernel_banner_matches(const struct profile *p)
@@ -763,6 +811,8 @@ int profile_build(const struct profile_opts *o, struct profile *p)
 	banner_release(p->banner.p, p->banner.len, p->release, sizeof(p->release));
 	if (!kver_parse(p->release, &p->isf.version))
 		return err_set("banner release '%s' has no X.Y version", p->release);
+	if (p->symbols_by_kallsyms)
+		add_system_map_symbols(p);
 	if (finish_types(p) < 0)
 		return -1;
 	for (int i = 0; i < p->isf.nsources; i++)

@@ -31,6 +31,12 @@ struct profile {
 	struct buf banner_opt;		/* --banner, as read before the work */
 	char release[128];
 	struct isf_input isf;		/* ready for isf_write() */
+	/* kallsyms is the symbol source: profile_build() adds what System.map
+	 * has besides, kallsyms' own tables (found by the input's path, at
+	 * link-time addresses) and the linker script's absolute symbols. */
+	bool symbols_by_kallsyms;
+	struct symbol_def kallsyms_tables[KALLSYMS_TABLE_SYMBOLS];
+	size_t nkallsyms_tables;
 
 	/* how it was obtained, for --verbose */
 	char input_kind[64];		/* "vmlinuz (zstd) → vmlinux", ... */

@@ -23,7 +23,8 @@ void symbols_add(struct symbols *s, const char *name, size_t len, uint64_t addr,
 	buf_append(&s->names, "", 1);
 }
 
-void symbols_take(struct symbols *s, char *pool, size_t pool_size, struct symbol *v, size_t n)
+void symbols_take(struct symbols *s, char *pool, size_t pool_size, size_t pool_cap, struct symbol *v,
+		  size_t n)
 {
 	if (s->n || s->names.len) {
 		fprintf(stderr, "btf2isf: internal error: symbols_take() on a table in use\n");
@@ -33,8 +34,11 @@ void symbols_take(struct symbols *s, char *pool, size_t pool_size, struct symbol
 	buf_free(&s->names);
 	s->v = v;
 	s->n = s->cap = n;
-	s->names = (struct buf){ (uint8_t *)pool, pool_size, pool_size };
+	s->names = (struct buf){ (uint8_t *)pool, pool_size, pool_cap > pool_size ? pool_cap : pool_size };
 }
+
+/* Spare entries symbols_finish() leaves for symbols_insert(). */
+#define SYMBOLS_INSERT_ROOM 16
 
 /* qsort has no context argument in C11: the table is passed through here. */
 static const uint8_t *sort_pool;
@@ -169,7 +173,9 @@ void symbols_finish(struct symbols *s)
 {
 	if (!s->n)
 		return;
-	struct symbol *kept = xreallocarray(NULL, s->n, sizeof(*kept));
+	/* Room for the few symbols_insert() adds, without a copy. */
+	size_t cap = s->n + SYMBOLS_INSERT_ROOM;
+	struct symbol *kept = xreallocarray(NULL, cap, sizeof(*kept));
 	size_t out = keep_one_per_name(s, NULL, kept);
 	if (out == SIZE_MAX) {
 		/* Every name takes 2 or more bytes of a pool of at most 4 GiB:
@@ -192,7 +198,81 @@ void symbols_finish(struct symbols *s)
 	free(s->v);
 	s->v = kept;
 	s->n = out;
-	s->cap = s->n;
+	s->cap = cap;
+}
+
+/* By name; of equal names the highest address first, as symbols_finish()
+ * keeps it. */
+static int def_cmp(const void *a, const void *b)
+{
+	const struct symbol_def *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	if (x->addr != y->addr)
+		return x->addr > y->addr ? -1 : 1;
+	return (int)x->absolute - (int)y->absolute;
+}
+
+/* Index of the first symbol whose name is >= name. */
+static size_t lower_bound(const struct symbols *s, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(symbol_name(s, &s->v[mid]), name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t symbols_insert(struct symbols *s, const struct symbol_def *add, size_t n)
+{
+	if (!n)
+		return 0;
+	struct symbol_def *d = xreallocarray(NULL, n, sizeof(*d));
+	size_t k = 0;
+
+	memcpy(d, add, n * sizeof(*d));
+	qsort(d, n, sizeof(*d), def_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!d[i].name[0] || (k && !strcmp(d[k - 1].name, d[i].name)) || symbols_find(s, d[i].name))
+			continue;
+		d[k++] = d[i];
+	}
+	if (k) {
+		/* Names first (the pool may move), then merge from the back:
+		 * each existing run moves once. */
+		uint32_t *off = xreallocarray(NULL, k, sizeof(*off));
+		for (size_t i = 0; i < k; i++) {
+			size_t len = strlen(d[i].name);
+			if (s->names.len > UINT32_MAX - len - 1) {
+				pr_warn("warning: symbol name pool full, dropping the rest\n");
+				k = i;
+				break;
+			}
+			off[i] = (uint32_t)s->names.len;
+			buf_append(&s->names, d[i].name, len + 1);
+		}
+		if (s->cap < s->n + k) {
+			s->cap = s->n + k;
+			s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+		}
+		size_t end = s->n;	/* existing symbols [0, end) not yet moved */
+		for (size_t j = k; j-- > 0;) {
+			size_t at = lower_bound(s, end, d[j].name);
+			memmove(&s->v[at + j + 1], &s->v[at], (end - at) * sizeof(*s->v));
+			s->v[at + j] = (struct symbol){ d[j].addr, off[j], d[j].type, d[j].absolute };
+			end = at;
+		}
+		s->n += k;
+		free(off);
+	}
+	free(d);
+	return k;
 }
 
 static int name_cmp(const void *key, const void *elem)

@@ -26,11 +26,26 @@ struct symbols {
 void symbols_add(struct symbols *s, const char *name, size_t len, uint64_t addr, char type,
 		 bool absolute);
 /* Fill an empty table at once, taking over (from malloc) a pool of
- * NUL-terminated names and n entries naming offsets in it: a kallsyms table's
- * 200k names are then not copied one by one. */
-void symbols_take(struct symbols *s, char *pool, size_t pool_size, struct symbol *v, size_t n);
+ * NUL-terminated names (pool_size bytes used of pool_cap allocated) and n
+ * entries naming offsets in it: a kallsyms table's 200k names are then not
+ * copied one by one. */
+void symbols_take(struct symbols *s, char *pool, size_t pool_size, size_t pool_cap, struct symbol *v,
+		  size_t n);
 /* Sort by name and keep one entry per name.  Call once after adding. */
 void symbols_finish(struct symbols *s);
+/* A symbol for symbols_insert(); name is copied. */
+struct symbol_def {
+	const char *name;
+	uint64_t addr;
+	char type;
+	bool absolute;
+};
+/* After symbols_finish(): add those of the n symbols whose names the table
+ * does not hold yet (nor an earlier one of them), keeping it in name order.
+ * For a handful of symbols (kallsyms' own tables, linker-script constants):
+ * they are sorted and merged in one pass, instead of sorting the table
+ * again.  Returns how many were added. */
+size_t symbols_insert(struct symbols *s, const struct symbol_def *add, size_t n);
 /* After symbols_finish(): exact-name lookup, NULL if absent. */
 const struct symbol *symbols_find(const struct symbols *s, const char *name);
 static inline const char *symbol_name(const struct symbols *s, const struct symbol *sym)

@@ -5,7 +5,9 @@
  * them unsigned), names past the 512 bytes where the sort falls back to
  * qsort, and many duplicates.  Each set is added shuffled, and already in
  * name order (the kallsyms_seqs_of_names path) with duplicates in varying
- * address order. */
+ * address order.  symbols_insert() against the same model: the names added
+ * are exactly those absent before (present ones keep their entry), the table
+ * stays in name order, with the pool full or with room to spare. */
 #include "check.h"
 #include "symbols.h"
 
@@ -128,8 +130,87 @@ static void test_random_sets(void)
 	}
 }
 
+/* A finished table of n random names, then k insertions: some present,
+ * some repeated among themselves, some new. */
+static void check_insert(size_t n, size_t k, bool room)
+{
+	struct symbols s = { 0 };
+	struct entry *e = malloc((n ? n : 1) * sizeof(*e));
+
+	for (size_t i = 0; i < n; i++) {
+		e[i].name = random_name();
+		symbols_add(&s, e[i].name, strlen(e[i].name), 0xffffffff81000000ull + i, 'T', false);
+	}
+	if (room)
+		buf_reserve(&s.names, 4096);
+	symbols_finish(&s);
+	size_t before = s.n;
+	struct symbol *old = malloc((before ? before : 1) * sizeof(*old));
+	char **old_names = malloc((before ? before : 1) * sizeof(*old_names));
+	for (size_t i = 0; i < before; i++) {
+		old[i] = s.v[i];
+		old_names[i] = strdup(symbol_name(&s, &s.v[i]));
+	}
+
+	struct symbol_def *add = malloc((k ? k : 1) * sizeof(*add));
+	char **names = malloc((k ? k : 1) * sizeof(*names));
+	size_t fresh = 0;
+	for (size_t i = 0; i < k; i++) {
+		unsigned r = next_random() % 4;
+		if (r == 0 && n)
+			names[i] = strdup(e[next_random() % n].name);	/* present */
+		else if (r == 1 && i)
+			names[i] = strdup(names[next_random() % i]);	/* repeated */
+		else
+			names[i] = random_name();
+		add[i] = (struct symbol_def){ names[i], 0x1000 + i, 'A', true };
+	}
+	/* The model: distinct names of add[] not in the table before. */
+	for (size_t i = 0; i < k; i++) {
+		bool seen = symbols_find(&s, names[i]) != NULL;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(names[j], names[i]);
+		fresh += !seen;
+	}
+	size_t added = symbols_insert(&s, add, k);
+	bool sorted = true, kept = true, found = true;
+	for (size_t i = 1; i < s.n; i++)
+		sorted &= strcmp(symbol_name(&s, &s.v[i - 1]), symbol_name(&s, &s.v[i])) < 0;
+	for (size_t i = 0; i < before; i++) {
+		const struct symbol *x = symbols_find(&s, old_names[i]);
+		kept &= x && x->addr == old[i].addr && x->type == old[i].type && !x->absolute;
+	}
+	for (size_t i = 0; i < k; i++)
+		found &= symbols_find(&s, names[i]) != NULL;
+	CHECK(added == fresh && s.n == before + fresh && sorted && kept && found,
+	      "insert %zu into %zu names (%s): added %zu (model %zu), %zu names; sorted %d, old kept %d, all found %d",
+	      k, n, room ? "room" : "pool full", added, fresh, s.n, sorted, kept, found);
+	for (size_t i = 0; i < k; i++)
+		free(names[i]);
+	for (size_t i = 0; i < before; i++)
+		free(old_names[i]);
+	for (size_t i = 0; i < n; i++)
+		free(e[i].name);
+	free(names);
+	free(add);
+	free(old);
+	free(old_names);
+	free(e);
+	symbols_free(&s);
+}
+
+static void test_insert(void)
+{
+	static const size_t sizes[][2] = { { 0, 3 }, { 1, 1 }, { 50, 0 }, { 50, 14 }, { 5000, 14 }, { 5000, 300 } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		for (int room = 0; room < 2; room++)
+			check_insert(sizes[i][0], sizes[i][1], room);
+}
+
 int main(void)
 {
 	test_random_sets();
+	test_insert();
 	return check_finish();
 }
