@@ -187,7 +187,7 @@ def build_truth(args):
         "accel": args.accel,
         "qemu_command": open(args.qemu_cmd).read().strip(),
         "kernel": {
-            "vmlinuz": os.path.abspath(args.vmlinuz),
+            "vmlinuz": os.path.realpath(args.vmlinuz),
             "release": sections["release"][0],
             "bzimage_version": bzimage_version(args.vmlinuz),
             "banner": sections["version"][0],
