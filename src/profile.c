@@ -324,19 +324,37 @@ static int from_memory_image(struct profile *p, const struct profile_opts *o)
 	return 0;
 }
 
+static int from_kernel_file(struct profile *p, const struct profile_opts *o);
+
+/* A package or archive holding exactly one kernel: that kernel. */
+static int from_package(struct profile *p, const struct profile_opts *o, struct span file)
+{
+	struct profile_opts io = *o;
+
+	if (package_one_kernel(o->input, file, &p->member, p->member_name, sizeof(p->member_name)) < 0)
+		return -1;
+	io.input = p->member_name;
+	io.bytes = p->member.bytes;
+	return from_kernel_file(p, &io);
+}
+
 static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 {
-	const struct mapped_file *mf = open_input(p, o->input);
-	struct span file;
+	const struct mapped_file *mf = NULL;
+	struct span file = o->bytes;
 	const char *codec;
 
-	if (!mf)
-		return -1;
-	file = (struct span){ mf->data, mf->size };
+	if (!file.p) {
+		if (!(mf = open_input(p, o->input)))
+			return -1;
+		file = (struct span){ mf->data, mf->size };
+	}
 	if (!file.n)
 		return err_set("%s: empty file", o->input);
-	if (image_has_header(file))
+	if (image_has_header(file) && !o->bytes.p)
 		return from_memory_image(p, o);
+	if (!o->bytes.p && !is_elf(file) && package_sniff((struct span){ file.p, file.n < PACKAGE_HEAD_SIZE ? file.n : PACKAGE_HEAD_SIZE }))
+		return from_package(p, o, file);
 	if (is_elf(file)) {
 		add_source(p, "symtab", path_basename(o->input), file);
 		snprintf(p->input_kind, sizeof(p->input_kind), "vmlinux (ELF)");
@@ -355,6 +373,8 @@ static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 	if (is_raw_btf(file))
 		return err_set("%s: raw BTF holds types only: use --btf %s --map System.map",
 			       o->input, o->input);
+	if (o->bytes.p)
+		return err_set("%s: not a kernel (neither a vmlinux ELF nor a compressed kernel)", o->input);
 	return from_memory_image(p, o);
 }
 
@@ -560,6 +580,7 @@ void profile_free(struct profile *p)
 	carve_free(&p->carve);
 	image_close(&p->img);
 	buf_free(&p->decompressed);
+	package_blob_free(&p->member);
 	symdb_free(p->own_symdb);
 	for (int i = 0; i < p->nfiles; i++)
 		unmap_file(&p->files[i]);
