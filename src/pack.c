@@ -826,7 +826,8 @@ int pack_main(int argc, char **argv)
 	}
 	if (packdir_save(pk.state) < 0 && verbosity > LOG_QUIET)
 		fprintf(stderr, "btf2isf: warning: %s (the next run reads every input again)\n", err_get());
-	fwrite(pk.failures.p, 1, pk.failures.len, stderr);
+	if (pk.failures.len)
+		fwrite(pk.failures.p, 1, pk.failures.len, stderr);
 	if (pk.n || verbosity >= LOG_INFO) {
 		fprintf(stderr, "btf2isf pack: %zu inputs: %d written, %d already present, %d skipped, %d failed (%.1f s)",
 			pk.n, pk.counts[RES_WRITTEN], pk.counts[RES_PRESENT], pk.counts[RES_SKIPPED],
