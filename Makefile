@@ -11,7 +11,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
 # libraries come as took 4-6 ms of every run, as long as scanning a memory
 # image, and the binary runs on any x86_64 Linux, e.g. copied onto a system
 # under investigation.  (snappy is C++: its runtime too.)
-LIBS    := -lbpf -lelf -lz -llzma -lzstd -llz4 -lbz2 -llzo2 -lsnappy -lxxhash -ljson-c \
+LIBS    := -larchive -lbpf -lelf -lz -llzma -lzstd -llz4 -lbz2 -llzo2 -lsnappy -lxxhash -ljson-c \
            -lnettle -lstdc++
 
 # Objects of different compilers never mix: clang builds go to *-clang.

@@ -158,13 +158,21 @@ static uint32_t usable_cpus(void)
 	return n < 1 ? 1 : (uint32_t)n;
 }
 
+static uint32_t xz_preset = SINK_XZ_PRESET, xz_threads;
+
+void sink_set_xz(uint32_t preset, uint32_t threads)
+{
+	xz_preset = preset;
+	xz_threads = threads;
+}
+
 static int xz_init(struct sink *s)
 {
 	lzma_mt mt = {
-		.threads = usable_cpus(),
+		.threads = xz_threads ? xz_threads : usable_cpus(),
 		.block_size = SINK_XZ_BLOCK_SIZE,
 		.timeout = 0,
-		.preset = SINK_XZ_PRESET,
+		.preset = xz_preset,
 		.check = LZMA_CHECK_CRC64,
 	};
 	if (mt.threads > SINK_XZ_MAX_THREADS)

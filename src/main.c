@@ -4,6 +4,7 @@
 #include "isf.h"
 #include "jsonw.h"
 #include "log.h"
+#include "pack.h"
 #include "profile.h"
 
 #include <getopt.h>
@@ -21,10 +22,14 @@ static const char usage_text[] =
 	"       btf2isf [OPTIONS] --btf FILE --map FILE [--banner TEXT|@FILE]\n"
 	"       btf2isf check [--json] PROFILE IMAGE   does a profile fit a memory image?\n"
 	"                                               (see 'btf2isf check --help')\n"
+	"       btf2isf pack -s DIR [--index URL_PREFIX] [--force] [-j N] INPUT...\n"
+	"                                          a Volatility3 symbol directory of every\n"
+	"                                          kernel in the INPUTs (see 'btf2isf pack --help')\n"
 	"\n"
 	"INPUT is recognised by content: a memory image (raw, LiME, ELF core, AVML),\n"
-	"a vmlinux ELF (with or without .symtab) or a compressed vmlinuz/bzImage\n"
-	"(gzip, xz, lzma, zstd, lz4, bzip2, lzo).  INPUT - is standard input: a\n"
+	"a vmlinux ELF (with or without .symtab), a compressed vmlinuz/bzImage\n"
+	"(gzip, xz, lzma, zstd, lz4, bzip2, lzo), or a package holding one kernel\n"
+	"(.deb, .rpm, .pkg.tar.zst, tar).  INPUT - is standard input: a\n"
 	"vmlinux or vmlinuz may come through a pipe (read up to 1 GiB); a memory\n"
 	"image needs random access: give a file (or redirect one: - < FILE).\n"
 	"\n"
@@ -238,6 +243,8 @@ int main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		return check_main(argc - 1, argv + 1);
 	}
+	if (argc > 1 && !strcmp(argv[1], "pack"))
+		return pack_main(argc - 1, argv + 1);
 	int ret = parse_args(argc, argv, &c);
 
 	if (ret >= 0)

@@ -528,24 +528,42 @@ static int open_kernel_input(struct profile *p, const char *name, struct mapped_
 	return ret;
 }
 
+static int from_kernel_file(struct profile *p, const struct profile_opts *o);
+
+/* A package or archive holding exactly one kernel: that kernel. */
+static int from_package(struct profile *p, const struct profile_opts *o, struct span file)
+{
+	struct profile_opts io = *o;
+
+	if (package_one_kernel(o->input, file, &p->member, p->member_name, sizeof(p->member_name)) < 0)
+		return -1;
+	io.input = p->member_name;
+	io.bytes = p->member.bytes;
+	return from_kernel_file(p, &io);
+}
+
 static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 {
 	struct mapped_file *mf;
 	struct archive_kind ak;
-	struct span file;
+	struct span file = o->bytes;
 	const char *codec;
 
-	if (p->nfiles == (int)ARRAY_SIZE(p->files))
-		return err_set("%s: too many input files", o->input);
-	mf = &p->files[p->nfiles];
-	if (open_kernel_input(p, o->input, mf) < 0)
-		return -1;
-	p->nfiles++;
-	file = (struct span){ mf->data, mf->size };
+	if (!file.p) {	/* not a package's member */
+		if (p->nfiles == (int)ARRAY_SIZE(p->files))
+			return err_set("%s: too many input files", o->input);
+		mf = &p->files[p->nfiles];
+		if (open_kernel_input(p, o->input, mf) < 0)
+			return -1;
+		p->nfiles++;
+		file = (struct span){ mf->data, mf->size };
+	}
 	if (!file.n)
 		return err_set("%s: empty file", o->input);
-	if (image_has_header(file))
+	if (image_has_header(file) && !o->bytes.p)
 		return from_memory_image(p, o);
+	if (!o->bytes.p && !is_elf(file) && package_sniff((struct span){ file.p, file.n < PACKAGE_HEAD_SIZE ? file.n : PACKAGE_HEAD_SIZE }))
+		return from_package(p, o, file);
 	if (archive_kind(file, &ak))
 		return refuse_archive(o->input, &ak, NULL);
 	if (is_elf(file)) {
@@ -575,6 +593,8 @@ static int from_kernel_file(struct profile *p, const struct profile_opts *o)
 	if (is_raw_btf(file))
 		return err_set("%s: raw BTF holds types only: use --btf %s --map System.map",
 			       o->input, o->input);
+	if (o->bytes.p)
+		return err_set("%s: not a kernel (neither a vmlinux ELF nor a compressed kernel)", o->input);
 	return from_memory_image(p, o);
 }
 
@@ -837,6 +857,7 @@ void profile_free(struct profile *p)
 	carve_free(&p->carve);
 	image_close(&p->img);
 	buf_free(&p->decompressed);
+	package_blob_free(&p->member);
 	symdb_free(p->own_symdb);
 	for (int i = 0; i < p->nfiles; i++)
 		unmap_file(&p->files[i]);

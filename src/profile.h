@@ -6,6 +6,7 @@
 #include "carve.h"
 #include "image.h"
 #include "isf.h"
+#include "package.h"
 #include "util.h"
 #include "vmlinux.h"
 
@@ -20,6 +21,8 @@ struct profile_opts {
 	bool live;		/* --live */
 	const char *symdb_path;	/* --symdb */
 	const char *kernel;	/* --kernel: pick a kernel in an image by release/banner text */
+	struct span bytes;	/* input's contents already in memory (borrowed, e.g. a
+				 * package member; input names it): not read from a file */
 };
 
 struct profile {
@@ -56,6 +59,8 @@ struct profile {
 	bool input_fd_open;
 	bool input_is_stdin;		/* INPUT "-" */
 	struct buf decompressed;
+	struct package_blob member;	/* the kernel of a package given as input */
+	char member_name[PATH_MAX + 64];
 	struct vmlinux vml;
 	struct symdb *own_symdb;
 	struct image img;
