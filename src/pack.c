@@ -117,36 +117,17 @@ static void add_job(struct pack *pk, const char *path, bool from_dir)
 	pk->v[pk->n++] = (struct job){ .path = xstrdup(path), .from_dir = from_dir };
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Regular files under dir, in name order; dot files and DIR itself are
  * left out (a pack directory inside an input directory is not an input). */
 static void add_dir(struct pack *pk, const char *dir, const struct stat *pack_st, int depth)
 {
-	char **names = NULL, path[PATH_MAX];
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *dh;
+	char **names, path[PATH_MAX];
+	size_t n;
 
-	if (depth > DEPTH_MAX || !(dh = opendir(dir))) {
+	if (depth > DEPTH_MAX || !(names = dir_names_sorted(dir, &n))) {
 		add_job(pk, dir, false);	/* the worker says why */
 		return;
 	}
-	while ((de = readdir(dh))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = xreallocarray(names, cap, sizeof(*names));
-		}
-		names[n++] = xstrdup(de->d_name);
-	}
-	closedir(dh);
-	if (n)
-		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);

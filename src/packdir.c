@@ -308,36 +308,17 @@ static char *read_banner(const char *path)
 	return b64;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Profiles under DIR/rel (rel "" for DIR), sorted, dot files left out. */
 static void collect(struct packdir *d, const char *rel, int depth, struct indexed **v, size_t *n,
 		    size_t *cap)
 {
 	char path[PATH_MAX], sub[PATH_MAX];
-	char **names = NULL;
-	size_t nn = 0, ncap = 0;
-	struct dirent *de;
-	DIR *dh;
+	char **names;
+	size_t nn;
 
 	snprintf(path, sizeof(path), "%s%s%s", d->dir, *rel ? "/" : "", rel);
-	if (depth > DEPTH_MAX || !(dh = opendir(path)))
+	if (depth > DEPTH_MAX || !(names = dir_names_sorted(path, &nn)))
 		return;
-	while ((de = readdir(dh))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (nn == ncap) {
-			ncap = ncap ? ncap * 2 : 64;
-			names = xreallocarray(names, ncap, sizeof(*names));
-		}
-		names[nn++] = xstrdup(de->d_name);
-	}
-	closedir(dh);
-	if (nn)
-		qsort(names, nn, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < nn; i++) {
 		struct stat st;
 		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", names[i]);

@@ -2,6 +2,7 @@
 
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -451,4 +452,34 @@ const char *path_basename(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s ? s + 1 : path;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **dir_names_sorted(const char *path, size_t *n)
+{
+	char **names = NULL;
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *dh;
+
+	*n = 0;
+	if (!(dh = opendir(path)))
+		return NULL;
+	while ((de = readdir(dh))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		names[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(dh);
+	if (*n)
+		qsort(names, *n, sizeof(*names), name_cmp);
+	return names ? names : xcalloc(1, sizeof(*names));
 }

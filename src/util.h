@@ -134,6 +134,11 @@ void sha256_hex_finish(struct hash_job *job);
 /* Standard base64 with padding; returns an owned NUL-terminated string. */
 char *base64_encode(const void *data, size_t n);
 
+/* The names in directory `path`, dot files left out, in strcmp order: an
+ * owned array of *n owned strings (free each, then the array), or NULL with
+ * errno set when the directory cannot be opened. */
+char **dir_names_sorted(const char *path, size_t *n);
+
 /* Last path component (borrowed pointer into path). */
 const char *path_basename(const char *path);
 
