@@ -89,19 +89,6 @@ struct pack {
 	struct buf written;		/* names written in this run, '\n'-separated */
 };
 
-/* DIR/NAME into out[n]; false when it does not fit. */
-static bool join(char *out, size_t n, const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-
-	if (a + 1 + b >= n)
-		return false;
-	memcpy(out, dir, a);
-	out[a] = '/';
-	memcpy(out + a + 1, name, b + 1);
-	return true;
-}
-
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig) { stop_signal = sig; }
@@ -222,12 +209,12 @@ static int emit(struct work *w, const char *name, struct span bytes)
 	sha256_hex(p.banner.p, p.banner.len, id);
 	snprintf(file, sizeof(file), "%s-%.8s.json.xz", release, id);
 	snprintf(rel, sizeof(rel), "linux/%s", file);
-	if (!join(target, sizeof(target), w->pk->linux_dir, file)) {
+	if (!path_join(target, sizeof(target), w->pk->linux_dir, file)) {
 		say(w, 'F', name, "symbol directory path too long");
 		goto done;
 	}
 	char *b64 = base64_encode(p.banner.p, p.banner.len);
-	join(tmp, sizeof(tmp), w->pk->work, file);	/* shorter than target */
+	path_join(tmp, sizeof(tmp), w->pk->work, file);	/* shorter than target */
 	if (!w->pk->force && access(target, F_OK) == 0) {
 		say(w, 'P', rel, b64);
 		ret = 0;
@@ -322,7 +309,7 @@ static bool known_input(struct work *w, const char *key)
 	for (const char *s = paths; *s;) {
 		size_t len = strcspn(s, ",");
 		snprintf(rel, sizeof(rel), "%.*s", (int)len, s);
-		if (!join(path, sizeof(path), w->pk->dir, rel) || stat(path, &sb) < 0)
+		if (!path_join(path, sizeof(path), w->pk->dir, rel) || stat(path, &sb) < 0)
 			return false;
 		s += len + (s[len] == ',');
 	}
@@ -335,7 +322,7 @@ static bool known_input(struct work *w, const char *key)
 	for (const char *s = paths; *s;) {
 		size_t len = strcspn(s, ",");
 		snprintf(rel, sizeof(rel), "%.*s", (int)len, s);
-		join(path, sizeof(path), w->pk->dir, rel);
+		path_join(path, sizeof(path), w->pk->dir, rel);
 		stat(path, &sb);
 		say(w, 'P', rel, packdir_banner(st, rel, &sb));
 		s += len + (s[len] == ',');
@@ -554,7 +541,7 @@ static void remove_work_dir(struct pack *pk)
 	if (dh) {
 		while ((de = readdir(dh)))
 			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-				if (join(path, sizeof(path), pk->work, de->d_name))
+				if (path_join(path, sizeof(path), pk->work, de->d_name))
 					unlink(path);
 			}
 		closedir(dh);

@@ -35,19 +35,6 @@ struct packdir {
 	struct table inputs, banners;
 };
 
-/* DIR/NAME into out[n]; false when it does not fit. */
-static bool join(char *out, size_t n, const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-
-	if (a + 1 + b >= n)
-		return false;
-	memcpy(out, dir, a);
-	out[a] = '/';
-	memcpy(out + a + 1, name, b + 1);
-	return true;
-}
-
 static int key_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct entry *)a)->key, ((const struct entry *)b)->key);
@@ -322,7 +309,7 @@ static void collect(struct packdir *d, const char *rel, int depth, struct indexe
 	for (size_t i = 0; i < nn; i++) {
 		struct stat st;
 		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", names[i]);
-		if (!join(path, sizeof(path), d->dir, sub) || stat(path, &st) < 0)
+		if (!path_join(path, sizeof(path), d->dir, sub) || stat(path, &st) < 0)
 			goto next;
 		if (S_ISDIR(st.st_mode)) {
 			collect(d, sub, depth + 1, v, n, cap);

@@ -483,3 +483,15 @@ char **dir_names_sorted(const char *path, size_t *n)
 		qsort(names, *n, sizeof(*names), name_cmp);
 	return names ? names : xcalloc(1, sizeof(*names));
 }
+
+bool path_join(char *out, size_t n, const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+
+	if (a + 1 + b >= n)
+		return false;
+	memcpy(out, dir, a);
+	out[a] = '/';
+	memcpy(out + a + 1, name, b + 1);
+	return true;
+}

@@ -139,6 +139,9 @@ char *base64_encode(const void *data, size_t n);
  * errno set when the directory cannot be opened. */
 char **dir_names_sorted(const char *path, size_t *n);
 
+/* DIR/NAME into out[n]; false when it does not fit. */
+bool path_join(char *out, size_t n, const char *dir, const char *name);
+
 /* Last path component (borrowed pointer into path). */
 const char *path_basename(const char *path);
 
