@@ -114,7 +114,8 @@ struct walk {
 	long expect;			/* kernels a .deb's md5sums lists; -1 unknown */
 	long seen;			/* kernel paths met so far */
 	struct archive *outer;		/* read by the nested archive */
-	uint8_t *block;
+	uint8_t *block;			/* the outer archive's bytes, lent to the nested one */
+	uint8_t *spill;			/* a member's bytes on their way to a file */
 };
 
 static int archive_err(const struct walk *w, const char *member, struct archive *a)
@@ -174,14 +175,17 @@ static int read_member(struct walk *w, struct archive *a, struct archive_entry *
 	if ((fd = tmp_file(w->tmpdir)) < 0)
 		return err_set("%s: %s: no temporary file for %lld bytes: %s", w->name, member,
 			       (long long)size, strerror(errno));
-	while ((n = archive_read_data(a, w->block, READ_BLOCK)) > 0) {
+	/* Not w->block: a nested archive still decodes from that buffer. */
+	if (!w->spill)
+		w->spill = xmalloc(READ_BLOCK);
+	while ((n = archive_read_data(a, w->spill, READ_BLOCK)) > 0) {
 		if (total + (uint64_t)n > PACKAGE_MEMBER_MAX) {
 			close(fd);
 			return err_set("%s: %s: more than the %llu GiB a kernel may have", w->name, member,
 				       PACKAGE_MEMBER_MAX >> 30);
 		}
 		for (la_ssize_t done = 0; done < n;) {
-			ssize_t k = write(fd, w->block + done, (size_t)(n - done));
+			ssize_t k = write(fd, w->spill + done, (size_t)(n - done));
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k <= 0) {
@@ -349,6 +353,7 @@ int package_kernels(const char *name, int fd, struct span mem, const char *tmpdi
 		ret = walk_archive(&w, a, NULL);
 	archive_read_free(a);
 	free(w.block);
+	free(w.spill);
 	return ret < 0 ? -1 : w.nkernels;
 }
 
