@@ -77,7 +77,8 @@ struct worker {
 
 struct pack {
 	const char *dir, *index;
-	char linux_dir[PATH_MAX], work[PATH_MAX];
+	char linux_dir[PATH_MAX];
+	const char *work;		/* the packdir work directory: every temporary file */
 	bool force, tty;
 	int jobs;
 	struct packdir *state;
@@ -532,23 +533,6 @@ static void finish_job(struct pack *pk, struct job *j, int status)
 	progress(pk);
 }
 
-static void remove_work_dir(struct pack *pk)
-{
-	DIR *dh = opendir(pk->work);
-	struct dirent *de;
-	char path[PATH_MAX];
-
-	if (dh) {
-		while ((de = readdir(dh)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-				if (path_join(path, sizeof(path), pk->work, de->d_name))
-					unlink(path);
-			}
-		closedir(dh);
-	}
-	rmdir(pk->work);
-}
-
 static void read_worker(struct pack *pk, struct worker *wk)
 {
 	char buf[8192];
@@ -760,16 +744,14 @@ int pack_main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (packdir_work_open(pk.state) < 0) {
+		fprintf(stderr, "btf2isf: %s\n", err_get());
+		pack_free(&pk);
+		return 1;
+	}
+	pk.work = packdir_work(pk.state);
 	if (pk.n) {
-		snprintf(pk.work, sizeof(pk.work), "%s/.btf2isf-work.XXXXXX", pk.dir);
-		if (!mkdtemp(pk.work)) {
-			fprintf(stderr, "btf2isf: %s: cannot write in the symbol directory: %s\n", pk.dir,
-				strerror(errno));
-			pack_free(&pk);
-			return 1;
-		}
 		int r = run_pool(&pk);
-		remove_work_dir(&pk);
 		if (r < 0) {
 			int sig = stop_signal;
 			if (pk.tty)

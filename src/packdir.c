@@ -11,9 +11,14 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STATE_NAME ".btf2isf-pack"
+#define WORK_PREFIX ".btf2isf-work."
+#define WORK_OWNER "owner"		/* flock()ed by the run that made the work directory */
+#define WORK_GRACE 60			/* s: a work directory this young may not have its owner yet */
 #define STATE_MAX (256u << 20)		/* a damaged state file is not read past this */
 #define DEPTH_MAX 32
 
@@ -33,6 +38,8 @@ struct table {
 struct packdir {
 	char *dir;
 	struct table inputs, banners;
+	char work[PATH_MAX];		/* this run's work directory; "" none */
+	int owner_fd;			/* holds the lock on work/owner */
 };
 
 static int key_cmp(const void *a, const void *b)
@@ -133,6 +140,7 @@ struct packdir *packdir_open(const char *dir)
 	FILE *f;
 
 	d->dir = xstrdup(dir);
+	d->owner_fd = -1;
 	snprintf(path, sizeof(path), "%s/" STATE_NAME, dir);
 	if (!(f = fopen(path, "re")))
 		return d;
@@ -153,6 +161,7 @@ void packdir_free(struct packdir *d)
 {
 	if (!d)
 		return;
+	packdir_work_remove(d);
 	table_free(&d->inputs);
 	table_free(&d->banners);
 	free(d->dir);
@@ -190,14 +199,107 @@ void packdir_set_banner(struct packdir *d, const char *rel, const struct stat *s
 		table_set(&d->banners, rel, b64, (long long)st->st_size, mtime_ns(st));
 }
 
-/* Whole text written to DIR/NAME through a temporary file and rename. */
-static int write_atomic(const char *dir, const char *name, const struct buf *text)
+/* ---- the work directory ---- */
+
+/* Work directories hold only files (profiles being written, spilled
+ * package members, the state and the index before their rename). */
+static void remove_flat_dir(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	if (dh) {
+		while ((de = readdir(dh)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+			    path_join(path, sizeof(path), dir, de->d_name))
+				unlink(path);
+		closedir(dh);
+	}
+	rmdir(dir);
+}
+
+/* A work directory whose owner lock can be taken belongs to a run that is
+ * gone (SIGKILL, a crash, power lost: nothing could clean up after it). */
+static void reap_stale_work(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	char work[PATH_MAX], owner[PATH_MAX];
+
+	if (!dh)
+		return;
+	while ((de = readdir(dh))) {
+		struct stat st;
+		if (strncmp(de->d_name, WORK_PREFIX, strlen(WORK_PREFIX)) ||
+		    !path_join(work, sizeof(work), dir, de->d_name) ||
+		    !path_join(owner, sizeof(owner), work, WORK_OWNER) || lstat(work, &st) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		int fd = open(owner, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			/* No owner file: one being set up right now, or left by a
+			 * run killed in that instant. */
+			if (errno == ENOENT && time(NULL) - st.st_mtime > WORK_GRACE)
+				remove_flat_dir(work);
+			continue;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_flat_dir(work);
+		close(fd);
+	}
+	closedir(dh);
+}
+
+int packdir_work_open(struct packdir *d)
+{
+	char owner[PATH_MAX];
+
+	reap_stale_work(d->dir);
+	snprintf(d->work, sizeof(d->work), "%s/" WORK_PREFIX "XXXXXX", d->dir);
+	if (!mkdtemp(d->work)) {
+		int e = errno;
+		d->work[0] = 0;
+		return err_set("%s: cannot write in the symbol directory: %s", d->dir, strerror(e));
+	}
+	/* The lock lasts as long as this process and its workers, which share
+	 * the open file and die with it (PR_SET_PDEATHSIG). */
+	if (!path_join(owner, sizeof(owner), d->work, WORK_OWNER) ||
+	    (d->owner_fd = open(owner, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    flock(d->owner_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		packdir_work_remove(d);
+		return err_set("%s: cannot lock the work directory: %s", d->dir, strerror(e));
+	}
+	return 0;
+}
+
+const char *packdir_work(const struct packdir *d)
+{
+	return d->work[0] ? d->work : NULL;
+}
+
+void packdir_work_remove(struct packdir *d)
+{
+	if (!d->work[0])
+		return;
+	remove_flat_dir(d->work);
+	if (d->owner_fd >= 0)
+		close(d->owner_fd);
+	d->owner_fd = -1;
+	d->work[0] = 0;
+}
+
+/* Whole text written to DIR/NAME through a temporary file (in the work
+ * directory when there is one) and rename. */
+static int write_atomic(const struct packdir *d, const char *name, const struct buf *text)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	int fd, e = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", d->work[0] ? d->work : d->dir, name) >= sizeof(tmp))
+		return err_set("%s: path too long", path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return err_set("%s: cannot create a temporary file: %s", path, strerror(errno));
 	fchmod(fd, 0644);
@@ -249,7 +351,7 @@ int packdir_save(struct packdir *d)
 		buf_append(&b, e->val, strlen(e->val));
 		buf_append(&b, "\n", 1);
 	}
-	ret = write_atomic(d->dir, STATE_NAME, &b);
+	ret = write_atomic(d, STATE_NAME, &b);
 	buf_free(&b);
 	return ret;
 }
@@ -308,6 +410,10 @@ static void collect(struct packdir *d, const char *rel, int depth, struct indexe
 		return;
 	for (size_t i = 0; i < nn; i++) {
 		struct stat st;
+		/* Hidden entries are btf2isf's own (state, work directories
+		 * with profiles half written) or not meant to be served. */
+		if (names[i][0] == '.')
+			goto next;
 		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", names[i]);
 		if (!path_join(path, sizeof(path), d->dir, sub) || stat(path, &st) < 0)
 			goto next;
@@ -357,7 +463,7 @@ int packdir_write_index(struct packdir *d, const char *url_prefix, size_t *index
 {
 	struct indexed *v = NULL;
 	size_t n = 0, cap = 0, plen = strlen(url_prefix);
-	char path[PATH_MAX];
+	char path[PATH_MAX], staged[PATH_MAX];
 	struct sink *s;
 	int ret = -1;
 
@@ -367,7 +473,11 @@ int packdir_write_index(struct packdir *d, const char *url_prefix, size_t *index
 	if (n)
 		qsort(v, n, sizeof(*v), indexed_cmp);
 	snprintf(path, sizeof(path), "%s/banners.json", d->dir);
-	if ((s = sink_open(path))) {
+	/* Written in the work directory, then renamed into DIR, so that even a
+	 * SIGKILL leaves nothing behind that the next run would not remove. */
+	if ((size_t)snprintf(staged, sizeof(staged), "%s/banners.json", d->work[0] ? d->work : d->dir) >= sizeof(staged))
+		s = NULL, err_set("%s: path too long", path);
+	else if ((s = sink_open(staged))) {
 		struct jsonw *w = jsonw_new(s, false);
 		struct buf url = { 0 };
 		jsonw_start_object(w);
@@ -397,6 +507,10 @@ int packdir_write_index(struct packdir *d, const char *url_prefix, size_t *index
 			sink_abort(s);
 		else
 			ret = sink_close(s);
+		if (ret == 0 && strcmp(staged, path) && rename(staged, path) < 0) {
+			ret = err_set("%s: cannot rename into place: %s", path, strerror(errno));
+			unlink(staged);
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].b64);

@@ -36,6 +36,14 @@ void packdir_set_input(struct packdir *d, const char *key, const char *paths);
 const char *packdir_banner(struct packdir *d, const char *rel, const struct stat *st);
 void packdir_set_banner(struct packdir *d, const char *rel, const struct stat *st, const char *b64);
 
+/* The run's work directory, DIR/.btf2isf-work.XXXXXX: every temporary file
+ * of the run goes there, so that removing it leaves nothing behind.  The
+ * run holds a lock on it; opening one first removes those whose run is gone
+ * (killed by SIGKILL, crashed).  0, or -1 with err_set(). */
+int packdir_work_open(struct packdir *d);
+const char *packdir_work(const struct packdir *d);	/* NULL before open */
+void packdir_work_remove(struct packdir *d);		/* also done by packdir_free() */
+
 /* Write the state back (atomically).  0, or -1 with err_set(). */
 int packdir_save(struct packdir *d);
 
