@@ -25,19 +25,38 @@ debian_apt_setup() {
 	# that no one's lists are thrown away.
 	[ -z "${DEBIAN_SUITES:-}${DEBIAN_SECURITY_SUITES:-}${DEBIAN_MIRROR:-}${DEBIAN_SECURITY:-}" ] ||
 		aptdir=$aptdir-$(printf '%s' "$list" | sha256sum | cut -c1-8)
-	mkdir -p "$aptdir"/{lists/partial,archives/partial,cache,etc/none.d}
-	printf '%s\n' "$list" > "$aptdir/etc/sources.list"
-	cat > "$aptdir/apt.conf.new" <<EOC
+	mkdir -p "$aptdir"/{lists/partial,archives/partial,cache,etc/none.d,etc/parts.d}
+	# Written aside and renamed: another test may be reading them right now.
+	printf '%s\n' "$list" > "$aptdir/etc/sources.list.$$"
+	mv "$aptdir/etc/sources.list.$$" "$aptdir/etc/sources.list"
+	# The machine's apt.conf.d (a proxy, a mirror's settings) still applies,
+	# but apt reads it after APT_CONFIG, and images often turn the package
+	# caches off there: without them each apt-cache call re-reads the lists,
+	# 4 s every time.  So our parts directory is theirs plus a last word.
+	local part
+	for part in /etc/apt/apt.conf.d/*; do
+		[ -f "$part" ] && ln -sfn "$part" "$aptdir/etc/parts.d/"
+	done
+	printf 'Dir::Cache::pkgcache "pkgcache.bin";\nDir::Cache::srcpkgcache "srcpkgcache.bin";\n' \
+		> "$aptdir/etc/parts.d/zzzz-btf2isf-caches.$$"
+	mv "$aptdir/etc/parts.d/zzzz-btf2isf-caches.$$" "$aptdir/etc/parts.d/zzzz-btf2isf-caches"
+	cat > "$aptdir/apt.conf.$$" <<EOC
 Dir::Etc::SourceList "$aptdir/etc/sources.list";
 Dir::Etc::SourceParts "$aptdir/etc/none.d";
+Dir::Etc::Parts "$aptdir/etc/parts.d";
 Dir::State::Lists "$aptdir/lists";
 Dir::Cache "$aptdir/cache";
 Dir::Cache::archives "$aptdir/archives";
 APT::Architecture "amd64";
 EOC
-	mv "$aptdir/apt.conf.new" "$aptdir/apt.conf"
+	mv "$aptdir/apt.conf.$$" "$aptdir/apt.conf"
 	export APT_CONFIG=$aptdir/apt.conf
-	if [ -z "$(find "$aptdir/lists" -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
-		apt-get update -qq >&2
-	fi
+	# One update at a time (tests run in parallel); the others wait, then
+	# find the lists fresh.
+	(
+		flock 8
+		if [ -z "$(find "$aptdir/lists" -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+			apt-get update -qq >&2
+		fi
+	) 8>"$aptdir/update.lock"
 }
